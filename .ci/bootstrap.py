@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Set up a virtual environment and run one of the project's jobs.
+
+    python3 .ci/bootstrap.py demo [demo options]   # the main job: lab node + appliance in a meeting
+    python3 .ci/bootstrap.py test [pytest options] # lint, types, layering, the whole test suite
+    python3 .ci/bootstrap.py bench [bench options] # the benchmarks, printing ratios
+
+Standard library only, because it runs before anything is installed. It
+creates ``.venv`` beside the project, installs the project with its test
+extras (again only when ``pyproject.toml`` changed), and then runs the job
+inside it. System packages are installed with apt-get only where a Debian
+machine lacks something pip cannot provide (``python3-venv``), and only
+when running as root; otherwise it says which command to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = Path(os.environ.get("APPLIANCE_VENV", ROOT / ".venv"))
+BIN = VENV / "bin"
+STAMP = VENV / ".installed-pyproject.sha256"
+
+
+def say(message: str) -> None:
+    print(f"[bootstrap] {message}", flush=True)
+
+
+def run(cmd: list[str], **kwargs: object) -> int:
+    say("$ " + " ".join(str(c) for c in cmd))
+    return subprocess.call(cmd, cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+
+
+def apt_install(*packages: str) -> None:
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        sys.exit(f"[bootstrap] missing system packages; run: sudo apt-get install -y {' '.join(packages)}")
+    say(f"installing system packages with apt-get: {' '.join(packages)}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.call(["apt-get", "update", "-qq"], env=env)
+    if subprocess.call(["apt-get", "install", "-y", "-qq", *packages], env=env) != 0:
+        sys.exit(f"[bootstrap] apt-get install {' '.join(packages)} failed")
+
+
+def ensure_venv() -> None:
+    if not (BIN / "python").exists():
+        probe = subprocess.run(
+            [sys.executable, "-c", "import ensurepip, venv"], check=False, capture_output=True
+        )
+        if probe.returncode != 0:
+            # Debian splits venv/ensurepip out of python3.
+            minor = f"{sys.version_info.major}.{sys.version_info.minor}"
+            apt_install(f"python{minor}-venv")
+        say(f"creating virtual environment {VENV}")
+        if run([sys.executable, "-m", "venv", str(VENV)]) != 0:
+            sys.exit("[bootstrap] could not create the virtual environment")
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == digest:
+        return
+    started = time.monotonic()
+    pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check"]
+    if run([*pip, "install", "-q", "--upgrade", "pip"]) != 0:
+        sys.exit("[bootstrap] pip upgrade failed")
+    if run([*pip, "install", "-q", "-e", f"{ROOT}[test]"]) != 0:
+        sys.exit("[bootstrap] installing the project failed (see pip's output above)")
+    STAMP.write_text(digest + "\n")
+    say(f"installed in {time.monotonic() - started:.0f} s")
+
+
+def job_test(args: list[str]) -> int:
+    py = str(BIN / "python")
+    steps: list[tuple[str, list[str]]] = [
+        ("lint", [py, "-m", "ruff", "check", "appliance", "tests", "bench", "examples", ".ci"]),
+        ("format", [py, "-m", "ruff", "format", "--check", "appliance", "tests", "bench", "examples", ".ci"]),
+        ("types", [py, "-m", "mypy", "appliance"]),
+        ("layers", [str(BIN / "lint-imports")]),
+        ("tests", [py, "-m", "pytest", *args]),
+    ]
+    failed = []
+    for name, cmd in steps:
+        say(f"step {name}")
+        if run(cmd) != 0:
+            failed.append(name)
+    if failed:
+        say(f"FAILED steps: {', '.join(failed)}")
+        return 1
+    say("all steps passed")
+    return 0
+
+
+def job_demo(args: list[str]) -> int:
+    return run([str(BIN / "appliance"), "demo", *args])
+
+
+def job_bench(args: list[str]) -> int:
+    return run([str(BIN / "python"), "-m", "bench", *args])
+
+
+JOBS = {"test": job_test, "demo": job_demo, "bench": job_bench}
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in JOBS:
+        print(__doc__)
+        return 2
+    ensure_venv()
+    return JOBS[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

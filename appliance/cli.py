@@ -1,0 +1,84 @@
+"""The ``appliance`` command line.
+
+Every failure the user can fix prints one line saying what to do and exits
+non-zero; set ``APPLIANCE_DEBUG=1`` for the traceback. Subcommands that live
+in other layers (``labnode``, ``demo``) are declared here by module path and
+imported only when used, so ``appliance --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from appliance import __version__
+from appliance.errors import ApplianceError
+
+
+class _Command(Protocol):
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+# name -> (module that provides add_arguments(parser) and run(args), help text)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "config": ("appliance.config.cli", "check a site configuration file"),
+    "profiles": ("appliance.config.profile_cli", "list and show hardware profiles"),
+    "labnode": ("appliance.labnode.cli", "run the built-in lab conferencing node"),
+    "demo": ("appliance.services.demo_cli", "start the lab node and join it with real media"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="appliance",
+        description="Boot-to-call video-conferencing room appliance for Pexip Infinity.",
+    )
+    parser.add_argument("--version", action="version", version=f"appliance {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(_module=module_name)
+        module = _load(module_name)
+        if module is not None:
+            module.add_arguments(command)
+    return parser
+
+
+def _load(module_name: str) -> _Command | None:
+    try:
+        return importlib.import_module(module_name)  # type: ignore[return-value]
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:  # that layer is not part of this build yet
+            return None
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    module = _load(args._module)
+    if module is None:
+        print(f"appliance: '{args.command}' is not available in this build", file=sys.stderr)
+        return 2
+    try:
+        return module.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except ApplianceError as exc:
+        if os.environ.get("APPLIANCE_DEBUG"):
+            raise
+        print(f"appliance {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""labnode layer."""
