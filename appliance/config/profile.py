@@ -1,0 +1,389 @@
+"""Hardware profiles: one declarative TOML file per supported board and peripheral set.
+
+A profile says what the box has — display, camera, microphone, speaker,
+decoders, GPIO buttons and LEDs, PTZ camera, udev rules — and the drivers
+above read only this. Adding a board means adding a file to
+``hw_profiles/``, not code (Klipper's ``config/`` directory is the model).
+Profiles are read strictly: an unknown key, a GPIO pin used twice or a
+missing required device stops loading with a message naming the file and
+key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from appliance.config.reader import Table, load_toml
+from appliance.errors import ConfigError
+
+SDL_VIDEO_DRIVERS = ("kmsdrm", "x11", "wayland", "dummy", "offscreen")
+CAPTURE_FORMATS = ("v4l2", "lavfi", "alsa", "pulse", "file")
+PLAYBACK_FORMATS = ("alsa", "pulse", "null", "file")
+PIN_FACTORIES = ("lgpio", "rpigpio", "pigpio", "native", "mock")
+VISCA_DRIVERS = ("serial", "fake", "none")
+BUTTON_ACTIONS = ("mute", "camera_privacy", "hand", "hangup", "preset")
+LED_ROLES = ("in_call", "muted", "hand", "error")
+
+# Raspberry Pi 40-pin header: physical pin -> BCM GPIO number.
+_BOARD_TO_BCM = {
+    3: 2, 5: 3, 7: 4, 8: 14, 10: 15, 11: 17, 12: 18, 13: 27, 15: 22, 16: 23, 18: 24, 19: 10,
+    21: 9, 22: 25, 23: 11, 24: 8, 26: 7, 27: 0, 28: 1, 29: 5, 31: 6, 32: 12, 33: 13, 35: 19,
+    36: 16, 37: 26, 38: 20, 40: 21,
+}  # fmt: skip
+_PIN_RE = re.compile(r"^(?:(?P<bcm>GPIO|BCM)(?P<n>\d+)|BOARD(?P<board>\d+))$", re.IGNORECASE)
+
+
+def normalise_pin(name: str) -> str:
+    """``GPIO17``, ``BCM17`` and ``BOARD11`` all name the same pin: return ``GPIO17``."""
+    match = _PIN_RE.match(name.strip())
+    if not match:
+        raise ValueError("expected a pin name like GPIO17, BCM17 or BOARD11")
+    if match.group("board"):
+        board = int(match.group("board"))
+        if board not in _BOARD_TO_BCM:
+            raise ValueError(f"BOARD{board} is not a GPIO pin of the 40-pin header")
+        return f"GPIO{_BOARD_TO_BCM[board]}"
+    number = int(match.group("n"))
+    if number > 27:
+        raise ValueError(f"GPIO{number} is outside the 40-pin header (GPIO0-GPIO27)")
+    return f"GPIO{number}"
+
+
+@dataclass(frozen=True, slots=True)
+class DisplaySpec:
+    width: int = 1920
+    height: int = 1080
+    sdl_video_driver: str = "kmsdrm"
+    fullscreen: bool = True
+    refresh_hz: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureSpec:
+    """A PyAV input: ``av.open(device, format=format, options=options)``."""
+
+    format: str
+    device: str
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackSpec:
+    format: str
+    device: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonSpec:
+    pin: str
+    action: str
+    pull_up: bool = True
+    bounce_s: float = 0.02
+    hold_s: float = 1.5
+    preset: int | None = None  # camera preset number, for action "preset"
+
+
+@dataclass(frozen=True, slots=True)
+class LedSpec:
+    pin: str
+    active_high: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class GpioSpec:
+    pin_factory: str = "mock"
+    buttons: dict[str, ButtonSpec] = field(default_factory=dict)
+    leds: dict[str, LedSpec] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ViscaSpec:
+    driver: str = "none"
+    port: str = ""
+    baudrate: int = 9600
+    address: int = 1
+    pan_speed: int = 12  # 1-24
+    tilt_speed: int = 10  # 1-20
+    zoom_speed: int = 4  # 0-7
+    timeout_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class UdevRule:
+    """Which hot-plugged device fills which role (``camera``, ``microphone``, ``speaker``, ``ptz``)."""
+
+    role: str
+    subsystem: str
+    id_vendor: str = ""
+    id_model: str = ""
+    name_contains: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HwProfile:
+    name: str
+    file: Path
+    description: str
+    board: str
+    display: DisplaySpec
+    video_capture: CaptureSpec
+    audio_capture: CaptureSpec
+    audio_playback: PlaybackSpec
+    decoders: dict[str, tuple[str, ...]]
+    encoders: dict[str, tuple[str, ...]]
+    screenshare_capture: CaptureSpec | None = None
+    gpio: GpioSpec = field(default_factory=GpioSpec)
+    visca: ViscaSpec = field(default_factory=ViscaSpec)
+    udev: tuple[UdevRule, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The profile resolved with its defaults, as plain TOML-ready data."""
+        plain: dict[str, Any] = _plain(self)
+        return plain
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return {
+            name: _plain(getattr(value, name))
+            for name in value.__dataclass_fields__
+            if getattr(value, name) is not None and name != "file"
+        }
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+# -- discovery ------------------------------------------------------------------
+
+
+def profile_dirs() -> list[Path]:
+    """Where profiles are looked up, first match wins.
+
+    ``APPLIANCE_PROFILES`` (a directory) → ``/etc/appliance/hw_profiles`` (site
+    additions) → the source tree's ``hw_profiles/`` → the installed copy under
+    ``<prefix>/share/appliance/hw_profiles``.
+    """
+    dirs = []
+    if env := os.environ.get("APPLIANCE_PROFILES"):
+        dirs.append(Path(env))
+    dirs.append(Path("/etc/appliance/hw_profiles"))
+    dirs.append(Path(__file__).resolve().parent.parent.parent / "hw_profiles")
+    dirs.append(Path(sys.prefix) / "share" / "appliance" / "hw_profiles")
+    return [d for d in dirs if d.is_dir()]
+
+
+def list_profiles() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for directory in profile_dirs():
+        for path in sorted(directory.glob("*.toml")):
+            found.setdefault(path.stem, path)
+    return found
+
+
+def find_profile(name_or_path: str) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or "/" in name_or_path:
+        if not candidate.is_file():
+            raise ConfigError(f"{candidate}: no such hardware profile file", file=str(candidate))
+        return candidate
+    profiles = list_profiles()
+    if name_or_path not in profiles:
+        known = ", ".join(profiles) or "none found"
+        raise ConfigError(
+            f"unknown hardware profile {name_or_path!r} (known: {known})",
+            key="profile",
+            expected="a profile name",
+            found=repr(name_or_path),
+        )
+    return profiles[name_or_path]
+
+
+def load_profile(name_or_path: str | Path) -> HwProfile:
+    path = find_profile(str(name_or_path))
+    return parse_profile(path.stem, path, load_toml(path))
+
+
+# -- parsing --------------------------------------------------------------------
+
+
+def parse_profile(name: str, path: Path, data: dict[str, Any]) -> HwProfile:
+    top = Table(str(path), "", data)
+    profile_table = top.table("profile")
+    assert profile_table is not None
+    description = profile_table.text("description", non_empty=True)
+    board = profile_table.text("board", non_empty=True)
+    profile_table.finish()
+
+    display = _display(top)
+    video_capture = _capture(top, "video_capture", required=True)
+    audio_capture = _capture(top, "audio_capture", required=True)
+    screenshare = _capture(top, "screenshare_capture", required=False)
+    playback = _playback(top)
+    decoders = _codec_lists(top, "decoders", required=("h264", "vp8"))
+    encoders = _codec_lists(top, "encoders", required=("h264", "vp8"))
+    gpio = _gpio(top)
+    visca = _visca(top)
+    udev = tuple(_udev_rule(t) for t in top.table_list("udev"))
+    top.finish()
+    assert video_capture is not None and audio_capture is not None
+    return HwProfile(
+        name=name,
+        file=path,
+        description=description,
+        board=board,
+        display=display,
+        video_capture=video_capture,
+        audio_capture=audio_capture,
+        audio_playback=playback,
+        decoders=decoders,
+        encoders=encoders,
+        screenshare_capture=screenshare,
+        gpio=gpio,
+        visca=visca,
+        udev=udev,
+    )
+
+
+def _display(top: Table) -> DisplaySpec:
+    table = top.table("display")
+    assert table is not None
+    spec = DisplaySpec(
+        width=table.integer("width", 1920, min=160, max=7680),
+        height=table.integer("height", 1080, min=120, max=4320),
+        sdl_video_driver=table.text("sdl_video_driver", "kmsdrm", choices=SDL_VIDEO_DRIVERS),
+        fullscreen=table.flag("fullscreen", True),
+        refresh_hz=table.integer("refresh_hz", 60, min=1, max=240),
+    )
+    table.finish()
+    return spec
+
+
+def _capture(top: Table, key: str, *, required: bool) -> CaptureSpec | None:
+    table = top.table(key, required=required)
+    if table is None:
+        return None
+    fmt = table.text("format", choices=CAPTURE_FORMATS)
+    device = table.text("device", non_empty=True)
+    options_table = table.table("options", required=False)
+    options: dict[str, str] = {}
+    if options_table is not None:
+        for option in list(options_table.keys()):
+            value = options_table.text(option)
+            options[option] = value
+        options_table.finish()
+    table.finish()
+    return CaptureSpec(format=fmt, device=device, options=options)
+
+
+def _playback(top: Table) -> PlaybackSpec:
+    table = top.table("audio_playback")
+    assert table is not None
+    fmt = table.text("format", choices=PLAYBACK_FORMATS)
+    device = table.text("device", "", non_empty=fmt != "null")
+    table.finish()
+    return PlaybackSpec(format=fmt, device=device)
+
+
+def _codec_lists(top: Table, key: str, *, required: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    table = top.table(key)
+    assert table is not None
+    lists: dict[str, tuple[str, ...]] = {}
+    for codec in required:
+        lists[codec] = table.texts(codec, non_empty=True)
+    table.finish()
+    return lists
+
+
+def _gpio(top: Table) -> GpioSpec:
+    table = top.table("gpio")
+    assert table is not None
+    pin_factory = table.text("pin_factory", choices=PIN_FACTORIES)
+    used: dict[str, str] = {}
+
+    def claim(owner: Table, raw: str, what: str) -> str:
+        try:
+            pin = normalise_pin(raw)
+        except ValueError as exc:
+            raise owner.error("pin", f"{exc}, found {raw!r}") from None
+        if pin in used:
+            raise owner.error("pin", f"{pin} is already used by {used[pin]}")
+        used[pin] = what
+        return pin
+
+    buttons: dict[str, ButtonSpec] = {}
+    for name, button in table.tables("buttons").items():
+        action = button.text("action", name if name in BUTTON_ACTIONS else None, choices=BUTTON_ACTIONS)
+        if action is None:
+            raise button.error("action", f"expected one of {', '.join(BUTTON_ACTIONS)}, found nothing")
+        preset = button.integer("preset", None, min=0, max=127)
+        if action == "preset" and preset is None:
+            raise button.error("preset", "expected a camera preset number for a preset button")
+        bounce_s = button.number("bounce_s", 0.02, min=0.0, max=1.0)
+        hold_s = button.number("hold_s", 1.5, min=0.0, exclusive_min=True, max=30.0)
+        buttons[name] = ButtonSpec(
+            pin=claim(button, button.text("pin"), f"button {name}"),
+            action=action,
+            pull_up=button.flag("pull_up", True),
+            bounce_s=bounce_s,
+            hold_s=hold_s,
+            preset=preset,
+        )
+        button.finish()
+    leds: dict[str, LedSpec] = {}
+    for name, led in table.tables("leds").items():
+        if name not in LED_ROLES:
+            raise led.error(None, f"unknown LED {name!r} (known: {', '.join(LED_ROLES)})")
+        leds[name] = LedSpec(
+            pin=claim(led, led.text("pin"), f"LED {name}"),
+            active_high=led.flag("active_high", True),
+        )
+        led.finish()
+    table.finish()
+    return GpioSpec(pin_factory=pin_factory, buttons=buttons, leds=leds)
+
+
+def _visca(top: Table) -> ViscaSpec:
+    table = top.table("visca", required=False)
+    if table is None:
+        return ViscaSpec()
+    driver = table.text("driver", choices=VISCA_DRIVERS)
+    spec = ViscaSpec(
+        driver=driver,
+        port=table.text("port", "", non_empty=driver == "serial"),
+        baudrate=table.integer("baudrate", 9600, min=1200, max=115200),
+        address=table.integer("address", 1, min=1, max=7),
+        pan_speed=table.integer("pan_speed", 12, min=1, max=24),
+        tilt_speed=table.integer("tilt_speed", 10, min=1, max=20),
+        zoom_speed=table.integer("zoom_speed", 4, min=0, max=7),
+        timeout_s=table.number("timeout_s", 1.0, min=0.0, exclusive_min=True, max=10.0),
+    )
+    table.finish()
+    if driver == "serial" and not spec.port:
+        raise table.error("port", "expected a serial device path for driver 'serial', found nothing")
+    return spec
+
+
+def _udev_rule(table: Table) -> UdevRule:
+    rule = UdevRule(
+        role=table.text("role", choices=("camera", "microphone", "speaker", "ptz", "screenshare")),
+        subsystem=table.text("subsystem", choices=("video4linux", "sound", "tty", "usb")),
+        id_vendor=table.text("id_vendor", ""),
+        id_model=table.text("id_model", ""),
+        name_contains=table.text("name_contains", ""),
+    )
+    table.finish()
+    for key in ("id_vendor", "id_model"):
+        value = getattr(rule, key)
+        if value and not re.fullmatch(r"[0-9a-fA-F]{4}", value):
+            raise table.error(key, f"expected 4 hex digits, found {value!r}")
+    return rule

@@ -1,0 +1,209 @@
+"""The site configuration: which node, which meeting, how to join and rejoin.
+
+One TOML file per room (``/etc/appliance/site.toml`` on a device), read once
+at start-up into frozen dataclasses. Everything is validated here so the
+daemon never meets a half-valid setting at 3 a.m.; see README's
+"Configuration reference" for every key.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from appliance.config.reader import Table, load_toml
+from appliance.config.secrets import Secrets, check_pin, check_private, load_secrets
+from appliance.errors import ConfigError
+from appliance.log import LEVELS, register_secret
+
+# PexRTC call types a room system can use; rtmp/stream are publishing modes
+# that the media engine does not offer yet, so a site file cannot ask for them.
+CALL_TYPES = ("video", "audioonly", "recvonly", "presentation", "screen", "none")
+
+
+class RejoinPolicy(enum.StrEnum):
+    ALWAYS = "always"  # rejoin after any disconnect, including a Host's
+    ON_ERROR = "on-error"  # rejoin after network or node failures only
+    NEVER = "never"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    url: str  # normalised: scheme://host[:port], no path
+    verify_tls: bool = True
+    ca_file: Path | None = None
+    proxy_user: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConferenceConfig:
+    alias: str
+    display_name: str
+    call_type: str = "video"
+    bandwidth_in: int = 1280
+    bandwidth_out: int = 1280
+    extension: str | None = None
+    call_tag: str = ""
+    client_id: str = "appliance"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinPolicy:
+    auto_join: bool = True
+    rejoin: RejoinPolicy = RejoinPolicy.ALWAYS
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 60.0
+    max_attempts: int = 0  # 0 = keep trying for ever
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    file: Path
+    profile: str
+    node: NodeConfig
+    conference: ConferenceConfig
+    join: JoinPolicy
+    log_level: str = "info"
+    room_name: str = ""
+    secrets: Secrets = field(default_factory=Secrets)
+
+
+def load_site(path: Path | str) -> SiteConfig:
+    """Read and validate a site file (and its secrets file, if it names one)."""
+    path = Path(path)
+    name = str(path)
+    top = Table(name, "", load_toml(path))
+
+    app = top.table("appliance")
+    assert app is not None
+    profile = app.text("profile", non_empty=True)
+    log_level = app.text("log_level", "info", choices=LEVELS)
+    room_name = app.text("room_name", "")
+    app.finish()
+
+    node = _node(top)
+    conference, inline_pin, secrets_file = _conference(top)
+    join = _join(top)
+    top.finish()
+
+    if inline_pin is not None and secrets_file is not None:
+        raise ConfigError(
+            f"{name}: [conference]: set either pin or secrets_file, not both",
+            file=name,
+            key="conference.pin",
+        )
+    secrets = Secrets()
+    if secrets_file is not None:
+        resolved = secrets_file if secrets_file.is_absolute() else path.parent / secrets_file
+        secrets = load_secrets(resolved)
+    elif inline_pin is not None:
+        # A PIN written in the site file makes the site file a secrets file.
+        check_private(path)
+        register_secret(inline_pin)
+        secrets = Secrets(pin=inline_pin)
+
+    return SiteConfig(
+        file=path,
+        profile=profile,
+        node=node,
+        conference=conference,
+        join=join,
+        log_level=log_level,
+        room_name=room_name,
+        secrets=secrets,
+    )
+
+
+def normalise_node_address(address: str) -> str:
+    """``host``, ``host:port`` or ``http(s)://host[:port]`` → ``scheme://host[:port]``.
+
+    A bare host means HTTPS, as in PexRTC's ``makeCall(node, ...)``.
+    """
+    text = address.strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"expected http:// or https://, found {parts.scheme}://")
+    if not parts.hostname:
+        raise ValueError("no host name")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("expected a node address without a path")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("the port is not a number from 1 to 65535") from None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def _node(top: Table) -> NodeConfig:
+    table = top.table("node")
+    assert table is not None
+    address = table.text("address", non_empty=True)
+    try:
+        url = normalise_node_address(address)
+    except ValueError as exc:
+        raise table.error("address", f"expected a node address like node.example.com, {exc}") from None
+    verify_tls = table.flag("verify_tls", True)
+    ca_text = table.text("ca_file", None)
+    proxy_user = table.text("proxy_user", None)
+    table.finish()
+    ca_file = None
+    if ca_text is not None:
+        ca_file = Path(ca_text)
+        if not ca_file.is_absolute():
+            ca_file = Path(table.file).parent / ca_file
+        if not ca_file.is_file():
+            raise table.error("ca_file", f"no such file: {ca_file}")
+    return NodeConfig(url=url, verify_tls=verify_tls, ca_file=ca_file, proxy_user=proxy_user)
+
+
+def _conference(top: Table) -> tuple[ConferenceConfig, str | None, Path | None]:
+    table = top.table("conference")
+    assert table is not None
+    alias = table.text("alias", non_empty=True)
+    display_name = table.text("display_name", non_empty=True)
+    call_type = table.text("call_type", "video", choices=CALL_TYPES)
+    bandwidth = table.integer("bandwidth_kbps", None, min=64, max=20000)
+    default_bw = bandwidth if bandwidth is not None else 1280
+    bandwidth_in = table.integer("bandwidth_in_kbps", default_bw, min=64, max=20000)
+    bandwidth_out = table.integer("bandwidth_out_kbps", default_bw, min=64, max=20000)
+    extension = table.text("extension", None)
+    call_tag = table.text("call_tag", "")
+    client_id = table.text("client_id", "appliance")
+    pin = table.text("pin", None)
+    if pin is not None:
+        check_pin(table, pin)
+    secrets_text = table.text("secrets_file", None)
+    table.finish()
+    conference = ConferenceConfig(
+        alias=alias,
+        display_name=display_name,
+        call_type=call_type,
+        bandwidth_in=bandwidth_in,
+        bandwidth_out=bandwidth_out,
+        extension=extension or None,
+        call_tag=call_tag,
+        client_id=client_id,
+    )
+    return conference, pin, Path(secrets_text) if secrets_text else None
+
+
+def _join(top: Table) -> JoinPolicy:
+    table = top.table("join", required=False)
+    if table is None:
+        return JoinPolicy()
+    policy = JoinPolicy(
+        auto_join=table.flag("auto_join", True),
+        rejoin=RejoinPolicy(table.text("rejoin", "always", choices=[p.value for p in RejoinPolicy])),
+        backoff_initial_s=table.number("backoff_initial_s", 1.0, min=0.0, exclusive_min=True),
+        backoff_max_s=table.number("backoff_max_s", 60.0, min=0.0, exclusive_min=True),
+        max_attempts=table.integer("max_attempts", 0, min=0),
+    )
+    table.finish()
+    if policy.backoff_max_s < policy.backoff_initial_s:
+        raise table.error("backoff_max_s", "expected a number >= backoff_initial_s")
+    return policy

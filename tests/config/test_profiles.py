@@ -1,0 +1,128 @@
+"""Hardware profiles: every shipped profile loads, and broken ones say exactly why."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from appliance.config.profile import list_profiles, load_profile, normalise_pin, parse_profile
+from appliance.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = sorted(p.stem for p in (REPO / "hw_profiles").glob("*.toml"))
+
+
+def test_profiles_the_required_boards_are_shipped() -> None:
+    assert {"rpi4-usbcam", "rpi5-usbcam", "generic-x86", "ci-virtual"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_profiles_shipped_profile_loads(name: str) -> None:
+    profile = load_profile(name)
+    assert profile.name == name
+    assert profile.decoders["h264"]
+    assert profile.to_dict()["display"]["width"] > 0
+
+
+def test_profiles_list_finds_the_source_tree() -> None:
+    assert set(SHIPPED) <= set(list_profiles())
+
+
+def test_profiles_rpi4_prefers_the_hardware_h264_decoder() -> None:
+    assert load_profile("rpi4-usbcam").decoders["h264"][0] == "h264_v4l2m2m"
+
+
+def test_profiles_rpi5_decodes_h264_in_software() -> None:
+    assert "h264_v4l2m2m" not in load_profile("rpi5-usbcam").decoders["h264"]
+
+
+def test_profiles_ci_virtual_uses_only_virtual_devices() -> None:
+    profile = load_profile("ci-virtual")
+    assert profile.video_capture.format == "lavfi"
+    assert profile.audio_capture.format == "lavfi"
+    assert profile.audio_playback.format == "null"
+    assert profile.display.sdl_video_driver == "dummy"
+    assert profile.gpio.pin_factory == "mock"
+    assert profile.visca.driver == "fake"
+
+
+def test_profiles_defaults_are_filled_in() -> None:
+    button = load_profile("rpi4-usbcam").gpio.buttons["hand"]
+    assert (button.pull_up, button.bounce_s, button.hold_s) == (True, 0.02, 1.5)
+
+
+@pytest.mark.parametrize(("name", "pin"), [("GPIO17", "GPIO17"), ("bcm17", "GPIO17"), ("BOARD11", "GPIO17")])
+def test_profiles_pin_names_are_normalised(name: str, pin: str) -> None:
+    assert normalise_pin(name) == pin
+
+
+def _broken(edit: str, old: str | None = None) -> dict:
+    text = (REPO / "hw_profiles" / "ci-virtual.toml").read_text()
+    if old is not None:
+        assert old in text
+        text = text.replace(old, edit, 1)
+    else:
+        text += edit
+    return tomllib.loads(text)
+
+
+BROKEN = {
+    "unknown_key": (_broken("\n[display.extra]\n", None), "unknown key"),
+    "unknown_profile_key": (
+        _broken("[profile]\ncolour = 1\n", "[profile]\n"),
+        "[profile] colour: unknown key",
+    ),
+    "pin_used_twice": (
+        _broken('pin = "GPIO17"', 'pin = "GPIO27"'),
+        "[gpio.buttons.hand] pin: GPIO17 is already used by button mute",
+    ),
+    "pin_used_twice_by_board_number": (
+        _broken('pin = "BOARD11"', 'pin = "GPIO27"'),
+        "[gpio.buttons.hand] pin: GPIO17 is already used by button mute",
+    ),
+    "missing_video_capture": (
+        _broken("", '[video_capture]\nformat = "lavfi"\ndevice = "testsrc2=size=640x360:rate=15"\n'),
+        "[video_capture]: expected a table, found nothing (the table is required)",
+    ),
+    "missing_decoder_list": (
+        _broken("", 'vp8 = ["vp8", "libvpx"]\n'),
+        "[decoders] vp8: expected a non-empty list",
+    ),
+    "bad_hold_time": (
+        _broken('hold_s = "long"', "hold_s = 1.0"),
+        "[gpio.buttons.mute] hold_s: expected a number > 0.0 and <= 30.0, found 'long'",
+    ),
+    "bad_pin_name": (_broken('pin = "PIN17"', 'pin = "GPIO17"'), "expected a pin name like GPIO17"),
+    "pin_outside_header": (_broken('pin = "GPIO40"', 'pin = "GPIO17"'), "outside the 40-pin header"),
+    "unknown_led": (_broken('\n[gpio.leds.power]\npin = "GPIO4"\n'), "unknown LED 'power'"),
+    "preset_without_number": (_broken("", "preset = 1\n"), "expected a camera preset number"),
+    "serial_visca_without_port": (
+        _broken('driver = "serial"', 'driver = "fake"'),
+        "[visca] port: expected a",
+    ),
+    "bad_sdl_driver": (
+        _broken('sdl_video_driver = "directfb"', 'sdl_video_driver = "dummy"'),
+        "found 'directfb'",
+    ),
+    "bad_udev_vendor": (
+        _broken('\n[[udev]]\nrole = "camera"\nsubsystem = "video4linux"\nid_vendor = "logi"\n'),
+        "[udev[0]] id_vendor: expected 4 hex digits, found 'logi'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_profiles_broken_profile_is_rejected_with_precise_message(case: str) -> None:
+    data, expected = BROKEN[case]
+    with pytest.raises(ConfigError) as info:
+        parse_profile("broken", Path("broken.toml"), data)
+    message = str(info.value)
+    assert message.startswith("broken.toml"), message
+    assert expected in message, message
+
+
+def test_profiles_unknown_name_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match=r"unknown hardware profile 'rpi9' \(known: .*ci-virtual"):
+        load_profile("rpi9")

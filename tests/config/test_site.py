@@ -1,0 +1,175 @@
+"""Site configuration: what a room's site.toml may say, and how mistakes are reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from appliance.config.site import RejoinPolicy, load_site, normalise_node_address
+from appliance.errors import ConfigError
+
+MINIMAL = """
+[appliance]
+profile = "ci-virtual"
+[node]
+address = "node.example.com"
+[conference]
+alias = "meet"
+display_name = "Room"
+"""
+
+
+def test_site_every_example_loads(examples_copy: Path) -> None:
+    sites = sorted(p for p in examples_copy.glob("*.toml") if not p.name.endswith(".secrets.toml"))
+    assert len(sites) >= 4
+    for path in sites:
+        assert load_site(path).conference.alias
+
+
+def test_site_minimal_file_gets_documented_defaults(write_site) -> None:
+    site = load_site(write_site(MINIMAL))
+    assert site.node.url == "https://node.example.com"
+    assert site.node.verify_tls is True
+    assert site.conference.call_type == "video"
+    assert (site.conference.bandwidth_in, site.conference.bandwidth_out) == (1280, 1280)
+    assert site.join.auto_join is True
+    assert site.join.rejoin is RejoinPolicy.ALWAYS
+    assert site.secrets.pin is None
+    assert site.log_level == "info"
+
+
+def test_site_bandwidth_kbps_sets_both_directions(write_site) -> None:
+    site = load_site(write_site(MINIMAL + "bandwidth_kbps = 768\n"))
+    assert (site.conference.bandwidth_in, site.conference.bandwidth_out) == (768, 768)
+
+
+def test_site_secrets_file_supplies_the_pin(examples_copy: Path) -> None:
+    site = load_site(examples_copy / "lab-pinned.toml")
+    assert site.secrets.pin == "1234"
+
+
+def test_site_secrets_repr_never_shows_the_pin(examples_copy: Path) -> None:
+    site = load_site(examples_copy / "lab-pinned.toml")
+    assert "1234" not in repr(site)
+
+
+@pytest.mark.parametrize(
+    ("address", "url"),
+    [
+        ("node.example.com", "https://node.example.com"),
+        ("node.example.com:8443", "https://node.example.com:8443"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("https://node.example.com/", "https://node.example.com"),
+        ("[::1]:8080", "https://[::1]:8080"),
+    ],
+)
+def test_site_node_address_is_normalised(address: str, url: str) -> None:
+    assert normalise_node_address(address) == url
+
+
+# Each broken file and the exact words its error must contain: the message is
+# the product here, since a technician reads it on a device's console.
+BROKEN = {
+    "missing_alias": (
+        MINIMAL.replace('alias = "meet"\n', ""),
+        "[conference] alias: expected a string, found nothing (the key is required)",
+    ),
+    "missing_node_table": (
+        MINIMAL.replace('[node]\naddress = "node.example.com"\n', ""),
+        "[node]: expected a table, found nothing (the table is required)",
+    ),
+    "unknown_key": (
+        MINIMAL + "bandwith_kbps = 512\n",
+        "[conference] bandwith_kbps: unknown key",
+    ),
+    "bandwidth_wrong_type": (
+        MINIMAL + 'bandwidth_kbps = "fast"\n',
+        "[conference] bandwidth_kbps: expected a whole number from 64 to 20000, found 'fast'",
+    ),
+    "bandwidth_out_of_range": (
+        MINIMAL + "bandwidth_kbps = 10\n",
+        "[conference] bandwidth_kbps: expected a whole number from 64 to 20000, found 10",
+    ),
+    "bad_call_type": (
+        MINIMAL + 'call_type = "rtmp"\n',
+        "[conference] call_type: expected one of 'video', 'audioonly', 'recvonly', 'presentation', 'screen', "
+        "'none', found 'rtmp'",
+    ),
+    "bad_rejoin": (
+        MINIMAL + '[join]\nrejoin = "sometimes"\n',
+        "[join] rejoin: expected one of 'always', 'on-error', 'never', found 'sometimes'",
+    ),
+    "backoff_inverted": (
+        MINIMAL + "[join]\nbackoff_initial_s = 10\nbackoff_max_s = 5\n",
+        "[join] backoff_max_s: expected a number >= backoff_initial_s",
+    ),
+    "address_with_path": (
+        MINIMAL.replace('"node.example.com"', '"https://node.example.com/webapp"'),
+        "[node] address: expected a node address like node.example.com, expected a node address without a path",
+    ),
+    "bad_log_level": (
+        MINIMAL.replace('profile = "ci-virtual"', 'profile = "ci-virtual"\nlog_level = "loud"'),
+        "[appliance] log_level: expected one of 'debug', 'info', 'warning', 'error', 'critical', found 'loud'",
+    ),
+    "pin_not_digits": (
+        MINIMAL + 'pin = "12ab"\n',
+        "[conference] pin: expected 1 to 20 digits, optionally ending in '#' (value not shown)",
+    ),
+    "pin_and_secrets_file": (
+        MINIMAL + 'pin = "1234"\nsecrets_file = "x.toml"\n',
+        "[conference]: set either pin or secrets_file, not both",
+    ),
+    "not_toml": ("[appliance\nprofile=", "not valid TOML"),
+    "wrong_table_type": (
+        "node = 5\n" + MINIMAL.replace('[node]\naddress = "node.example.com"\n', ""),
+        "[node]: expected a table, found 5",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_site_broken_file_is_rejected_with_precise_message(case: str, write_site) -> None:
+    text, expected = BROKEN[case]
+    path = write_site(text, mode=0o600)
+    with pytest.raises(ConfigError) as info:
+        load_site(path)
+    message = str(info.value)
+    assert message.startswith(str(path)), message
+    assert expected in message
+
+
+def test_site_error_carries_file_key_expected_found(write_site) -> None:
+    path = write_site(MINIMAL + "bandwidth_kbps = 10\n")
+    with pytest.raises(ConfigError) as info:
+        load_site(path)
+    error = info.value
+    assert (error.file, error.key) == (str(path), "conference.bandwidth_kbps")
+    assert error.expected == "a whole number from 64 to 20000"
+    assert error.found == "10"
+
+
+def test_site_pin_error_never_shows_the_pin(write_site) -> None:
+    path = write_site(MINIMAL + 'pin = "98x76"\n', mode=0o600)
+    with pytest.raises(ConfigError) as info:
+        load_site(path)
+    assert "98x76" not in str(info.value)
+
+
+def test_site_inline_pin_requires_a_private_site_file(write_site) -> None:
+    path = write_site(MINIMAL + 'pin = "1234"\n', mode=0o644)
+    with pytest.raises(ConfigError, match=r"readable by other users .* chmod 600"):
+        load_site(path)
+
+
+def test_site_empty_inline_pin_means_guest_without_pin(write_site) -> None:
+    site = load_site(write_site(MINIMAL + 'pin = ""\n', mode=0o600))
+    assert site.secrets.pin == ""
+
+
+def test_site_missing_ca_file_is_reported(write_site) -> None:
+    text = MINIMAL.replace(
+        'address = "node.example.com"', 'address = "node.example.com"\nca_file = "nope.pem"'
+    )
+    with pytest.raises(ConfigError, match=r"\[node\] ca_file: no such file: .*nope.pem"):
+        load_site(write_site(text))
