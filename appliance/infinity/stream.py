@@ -1,0 +1,126 @@
+"""The ``GET events`` connection: open, read, parse, reconnect with backoff.
+
+The stream is the session's lifeline: Infinity tells a participant that it
+was muted, moved or removed only here. So a dropped connection is
+reopened by itself, waiting ``n x step`` before attempt ``n`` (PexRTC:
++1 s per failure, reset once a connection opens) and gives up with
+:class:`EventStreamLost` once the next wait would exceed the policy's
+maximum. Each reopen makes the node replay the roster; the state model
+turns that replay into create/update/delete (see ``state.py``).
+
+The read timeout is ``sock_read`` on a ``total=None`` ClientTimeout: aiohttp's
+5-minute default total would cut a healthy stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import aiohttp
+
+from appliance.infinity.errors import EventStreamLost, InfinityError, InvalidToken
+from appliance.infinity.event_parse import parse_event
+from appliance.infinity.events import Event, MalformedEvent, StreamConnected, StreamReconnecting
+from appliance.infinity.http import Transport, decode_response
+from appliance.infinity.sse import SseOverflow, SseParser
+from appliance.log import get_logger
+
+_log = get_logger("appliance.infinity.stream")
+
+_OPERATION = "receive conference events"
+
+
+class _Drop(Exception):
+    """The current connection ended; ``str()`` says why, for the reconnect event."""
+
+
+class EventStream:
+    """Runs until cancelled; raises :class:`EventStreamLost` when it gives up.
+
+    A 403 "Invalid token" on reconnect raises :class:`InvalidToken` at once:
+    the participant is gone from the node and no retry can bring it back.
+    """
+
+    def __init__(self, transport: Transport, deliver: Callable[[Event], None]) -> None:
+        self._transport = transport
+        self._deliver = deliver
+        self.connections = 0
+
+    async def run(self) -> None:
+        policy = self._transport.options.reconnect
+        failures = 0
+        while True:
+            opened = False
+            try:
+                opened = await self._connect_and_read(failures)
+                reason = "the node closed the event stream"
+            except _Drop as exc:
+                reason = str(exc)
+            if opened:
+                failures = 0
+            failures += 1
+            delay = policy.delay(failures)
+            if delay is None:
+                raise EventStreamLost(
+                    _OPERATION,
+                    f"the event stream stayed down after {failures - 1} attempts ({reason})",
+                )
+            _log.info("event stream down (%s); reconnect %d in %.2f s", reason, failures, delay)
+            self._deliver(StreamReconnecting(attempt=failures, delay=delay, reason=reason))
+            await asyncio.sleep(delay)
+
+    async def _connect_and_read(self, attempt: int) -> bool:
+        """One connection. Returns True if it opened (then ended cleanly)."""
+        transport = self._transport
+        options = transport.options
+        http = await transport.session()
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=options.event_connect_timeout,
+            sock_read=options.event_read_timeout,
+        )
+        params = {"token": transport.token} if transport.token else {}
+        headers = transport.headers()
+        headers["Accept"] = "text/event-stream"
+        headers["Cache-Control"] = "no-cache"
+        opened = False
+        try:
+            async with http.get(
+                transport.url("events"), params=params, headers=headers, timeout=timeout, ssl=transport.ssl
+            ) as response:
+                if response.status != 200:
+                    body = await response.read()
+                    try:
+                        decode_response(_OPERATION, response.status, body)
+                    except InvalidToken:
+                        # The node has dropped us: reconnecting cannot help.
+                        raise
+                    except InfinityError as exc:
+                        raise _Drop(str(exc)) from None
+                    raise _Drop(f"HTTP {response.status}")
+                opened = True
+                self.connections += 1
+                _log.debug("event stream open (connection %d)", self.connections)
+                self._deliver(StreamConnected(attempt=attempt))
+                parser = SseParser()
+                async for chunk in response.content.iter_any():
+                    try:
+                        messages = parser.feed(chunk)
+                    except SseOverflow as exc:
+                        raise _Drop(str(exc)) from None
+                    for message in messages:
+                        event = parse_event(message.event, message.data, message.id)
+                        if isinstance(event, MalformedEvent):
+                            _log.warning("malformed %s event skipped: %s", event.wire_name, event.error)
+                        self._deliver(event)
+                parser.close()
+        except InfinityError:
+            raise  # typed already (and PermissionError is an OSError: keep it out of the next clause)
+        except TimeoutError:
+            raise _Drop("no data from the node within the read timeout") from None
+        except aiohttp.ClientResponseError as exc:
+            raise _Drop(f"HTTP error {exc.status}") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise _Drop(f"connection lost: {type(exc).__name__}") from None
+        return opened

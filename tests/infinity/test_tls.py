@@ -1,0 +1,68 @@
+"""TLS: verification on by default, a site CA file, and the explicit opt-out."""
+
+from __future__ import annotations
+
+import dataclasses
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import trustme
+from aiohttp import web
+
+from appliance.infinity import CertificateRejected, ClientOptions, InfinitySession, NodeStatus, check_node
+from appliance.infinity.errors import ConferenceNotFound
+
+
+@pytest.fixture
+async def tls_node(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "site-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+
+    async def status(request: web.Request) -> web.Response:
+        return web.json_response({"status": "success", "result": True})
+
+    async def token(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"status": "failed", "result": "Neither conference nor gateway found"}, status=404
+        )
+
+    app = web.Application()
+    app.router.add_get("/api/client/v2/status", status)
+    app.router.add_post("/api/client/v2/conferences/{alias}/request_token", token)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_context)
+    await site.start()
+    yield f"https://127.0.0.1:{runner.addresses[0][1]}", ca_file
+    await runner.cleanup()
+
+
+async def test_tls_unknown_ca_is_rejected_by_default(tls_node: tuple[str, Path], fast: ClientOptions) -> None:
+    url, _ = tls_node
+    async with InfinitySession(url, "meet", options=fast) as session:
+        with pytest.raises(CertificateRejected, match="TLS certificate"):
+            await session.request_token("Room")
+
+
+async def test_tls_site_ca_file_is_trusted(tls_node: tuple[str, Path], fast: ClientOptions) -> None:
+    url, ca_file = tls_node
+    options = dataclasses.replace(fast, ca_file=str(ca_file))
+    assert await check_node(url, options=options) is NodeStatus.UP
+    async with InfinitySession(url, "meet", options=options) as session:
+        with pytest.raises(ConferenceNotFound):
+            await session.request_token("Room")
+
+
+async def test_tls_verification_off_connects_and_warns(
+    tls_node: tuple[str, Path], fast: ClientOptions, caplog: pytest.LogCaptureFixture
+) -> None:
+    url, _ = tls_node
+    options = dataclasses.replace(fast, verify_tls=False)
+    with caplog.at_level("WARNING"):
+        assert await check_node(url, options=options) is NodeStatus.UP
+    assert "verification of the node is OFF" in caplog.text
