@@ -1,0 +1,87 @@
+"""``appliance labnode``: run the lab conferencing node until interrupted.
+
+With no arguments it serves the built-in rooms on http://127.0.0.1:8080,
+prints its URL and the rooms, and stops cleanly on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from appliance.errors import ConfigError
+from appliance.labnode.app import LabNode
+from appliance.labnode.tls import context_from_files, self_signed
+from appliance.log import setup
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 = any)")
+    parser.add_argument("--rooms", metavar="FILE.toml", help="rooms file instead of the built-in rooms")
+    parser.add_argument("--bots", type=int, default=0, help="synthetic participants in each meeting room")
+    parser.add_argument(
+        "--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (needs --tls-key)"
+    )
+    parser.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
+    parser.add_argument(
+        "--tls-self-signed", action="store_true", help="serve HTTPS with a generated certificate"
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let a browser client from ORIGIN call the API (repeatable; * for any)",
+    )
+    parser.add_argument("--no-media", action="store_true", help="signalling only; calls are refused")
+    parser.add_argument("--token-lifetime", type=float, default=120.0, help="token lifetime in seconds")
+    parser.add_argument("--log-level", default="info", help="debug, info, warning, error")
+
+
+def run(args: argparse.Namespace) -> int:
+    setup(args.log_level, stream=sys.stderr)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ConfigError("--tls-cert and --tls-key go together; give both, or use --tls-self-signed")
+    if args.bots < 0 or args.bots > 16:
+        raise ConfigError(f"--bots: expected 0 to 16, found {args.bots}")
+    if args.token_lifetime <= 0:
+        raise ConfigError(f"--token-lifetime: expected seconds > 0, found {args.token_lifetime}")
+    asyncio.run(_serve(args))
+    return 0
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    ssl_context = None
+    if args.tls_cert:
+        ssl_context = context_from_files(args.tls_cert, args.tls_key)
+    elif args.tls_self_signed:
+        ssl_context = self_signed([args.host]).server_context()
+    node = LabNode(
+        host=args.host,
+        port=args.port,
+        rooms=args.rooms,
+        bots=args.bots,
+        media=not args.no_media,
+        token_lifetime=args.token_lifetime,
+        cors_origins=args.cors_origin,
+        ssl_context=ssl_context,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with node:
+        print(f"lab node listening on {node.url}", flush=True)
+        print(
+            f"media: {'on' if node.media_enabled else 'off (' + node.state.media_unavailable + ')'}",
+            flush=True,
+        )
+        if args.bots:
+            print(f"bots: {args.bots} in every meeting room (not reception or sso)", flush=True)
+        for room in node.rooms:
+            print(f"  {node.url}/api/client/v2/conferences/{room.alias}  {room.describe()}", flush=True)
+        await stop.wait()
+    print("lab node stopped", flush=True)

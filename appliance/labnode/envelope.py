@@ -1,0 +1,118 @@
+"""The JSON envelope every answer of the lab node travels in.
+
+Pexip's clients parse every body as JSON (the Android SDK takes a non-JSON
+404 to mean "this host is not a node"), and ``@pexip/infinity-api`` rejects a
+200 whose ``status`` is not ``"success"``. So every answer, including the
+404 of an unknown path, a 405, a malformed body and an unexpected crash,
+leaves through this module as ``{"status": ..., "result": ...}``; no handler
+builds a response any other way, and no HTML page is ever sent for an API
+path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from aiohttp import web
+
+from appliance.errors import ApplianceError
+from appliance.log import get_logger
+
+_log = get_logger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+INVALID_TOKEN: Final = "Invalid token"
+NOT_FOUND: Final = "Neither conference nor gateway found"
+
+
+class ApiError(ApplianceError):
+    """A refusal with the HTTP status and the ``result`` a client should see.
+
+    ``result`` is usually the reason string of the reference's §7 table
+    (``"Invalid token"``, ``"Invalid PIN"``); for the PIN, IdP and Virtual
+    Reception challenges it is an object and ``status_word`` is
+    ``"success"`` because PexRTC only acts on those when it is.
+    """
+
+    def __init__(self, http_status: int, result: Any, *, status_word: str = "failed") -> None:
+        self.http_status = http_status
+        self.result = result
+        self.status_word = status_word
+        super().__init__(result if isinstance(result, str) else f"HTTP {http_status}")
+
+
+def ok(result: Any) -> web.Response:
+    """A processed request: always ``status: "success"``."""
+    return web.json_response({"status": "success", "result": result})
+
+
+def failure(http_status: int, result: Any, status_word: str = "failed") -> web.Response:
+    return web.json_response({"status": status_word, "result": result}, status=http_status)
+
+
+async def read_object(request: web.Request, *, required: bool = False) -> dict[str, Any]:
+    """Read a JSON object body; an empty body is ``{}`` (PexRTC sends none on most POSTs).
+
+    PexRTC's ``sendBeacon`` posts ``text/plain`` and some clients post JSON
+    with no content type, so the type header is not trusted, only the text.
+    """
+    raw = await request.read()
+    if not raw.strip():
+        if required:
+            raise ApiError(400, "Missing request body: expected a JSON object")
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "Malformed request body: expected a JSON object") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, f"Malformed request body: expected a JSON object, found {type(data).__name__}")
+    return data
+
+
+def field_str(body: dict[str, Any], name: str, *, default: str | None = None) -> str:
+    """A string field, 400 when it has another type or is missing without default."""
+    value = body.get(name, default)
+    if value is None:
+        raise ApiError(400, f"Missing field: {name}")
+    if not isinstance(value, str):
+        raise ApiError(400, f"Field {name}: expected a string, found {type(value).__name__}")
+    return value
+
+
+def field_bool(body: dict[str, Any], name: str, *, default: bool | None = None) -> bool:
+    value = body.get(name, default)
+    if value is None:
+        raise ApiError(400, f"Missing field: {name}")
+    if not isinstance(value, bool):
+        raise ApiError(400, f"Field {name}: expected true or false, found {type(value).__name__}")
+    return value
+
+
+@web.middleware
+async def envelope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every refusal, unknown route and crash into a JSON envelope."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return failure(exc.http_status, exc.result, exc.status_word)
+    except web.HTTPNotFound:
+        return failure(404, f"Unknown endpoint: {request.method} {request.path}")
+    except web.HTTPMethodNotAllowed as exc:
+        return failure(
+            405, f"Method {request.method} not allowed; use {', '.join(sorted(exc.allowed_methods))}"
+        )
+    except web.HTTPRequestEntityTooLarge:
+        return failure(413, "Request body too large")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return failure(exc.status, exc.reason)
+    except (ConnectionResetError, TimeoutError):
+        raise
+    except Exception:
+        _log.exception("unhandled error in %s %s", request.method, request.path)
+        return failure(500, "Internal error in the lab node; see its log")

@@ -1,0 +1,84 @@
+"""The presentation floor of one conference and its stills.
+
+One participant holds the floor at a time; taking it from someone else is
+allowed (Infinity lets the newest presenter win) and the previous presenter
+learns it from a ``presentation_start`` naming the new one, which is how
+PexRTC and ``@pexip/infinity`` notice their share was stolen. Nobody is
+told about their own share (reference §4.3: PexRTC stops its own share on
+any ``presentation_start``).
+
+Stills come from the media side (:meth:`new_still`); each gets a frame id
+announced by ``presentation_frame`` with the id both as SSE ``id:`` and in
+the data, and served by ``presentation.jpeg`` / ``presentation_high.jpeg``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from appliance.labnode.events import Event
+
+if TYPE_CHECKING:
+    from appliance.labnode.conference import Conference
+    from appliance.labnode.roster import Member
+
+
+class Presentation:
+    def __init__(self, conference: Conference) -> None:
+        self._conference = conference
+        self.presenter: str | None = None
+        self.frame_id = 0
+        self.jpeg: bytes | None = None
+        self.high_jpeg: bytes | None = None
+
+    def start_body(self) -> dict[str, Any]:
+        member = self._conference.members.get(self.presenter or "")
+        if member is None:
+            return {"presenter_name": "", "presenter_uri": "", "presenter_uuid": "", "presenter_source": ""}
+        return {
+            "presenter_name": member.participant.display_name,
+            "presenter_uri": member.participant.uri,
+            "presenter_uuid": member.uuid,
+            "presenter_source": "video",
+        }
+
+    def take(self, member: Member) -> None:
+        conference = self._conference
+        previous = conference.members.get(self.presenter or "")
+        if previous is member:
+            return
+        self.presenter = member.uuid
+        self.jpeg = self.high_jpeg = None
+        if previous is not None:
+            conference.update(previous, is_presenting=False)
+        conference.update(member, is_presenting=True)
+        conference.broadcast(Event("presentation_start", self.start_body()), exclude=member.uuid)
+        if conference.hub is not None:
+            conference.hub.set_presenter(member.uuid)
+
+    def release(self, member: Member) -> bool:
+        """End ``member``'s presentation; ``False`` when it did not hold the floor."""
+        if self.presenter != member.uuid:
+            return False
+        conference = self._conference
+        self.presenter = None
+        self.jpeg = self.high_jpeg = None
+        if not member.gone:
+            conference.update(member, is_presenting=False)
+        conference.broadcast(Event("presentation_stop"), exclude=member.uuid)
+        if conference.hub is not None:
+            conference.hub.set_presenter(None)
+        return True
+
+    def new_still(self, jpeg: bytes, high_jpeg: bytes) -> None:
+        if self.presenter is None:
+            return
+        self.frame_id += 1
+        self.jpeg, self.high_jpeg = jpeg, high_jpeg
+        frame = str(self.frame_id)
+        self._conference.broadcast(
+            Event("presentation_frame", {"id": frame}, id=frame), exclude=self.presenter
+        )
+
+    def still(self, *, high: bool) -> bytes | None:
+        return self.high_jpeg if high else self.jpeg

@@ -1,0 +1,92 @@
+"""``appliance labnode`` as a process: starts with defaults, answers /status, stops on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _status(url: str) -> dict[str, object] | None:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+    except (urllib.error.URLError, ConnectionError):
+        return None
+
+
+@pytest.mark.timeout(60)
+async def test_cli_labnode_serves_status_and_stops_on_sigterm() -> None:
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "appliance.cli",
+        "labnode",
+        "--port",
+        str(port),
+        "--no-media",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(30):
+            first = (await process.stdout.readline()).decode()
+        assert first.strip() == f"lab node listening on http://127.0.0.1:{port}"
+        body = await asyncio.to_thread(_status, f"http://127.0.0.1:{port}/api/client/v2/status")
+        assert body is not None
+        assert body["status"] == "success"
+        rest = b""
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(15):
+            rest, _err = await process.communicate()
+        assert process.returncode == 0
+        assert b"/conferences/meet" in rest
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+@pytest.mark.timeout(60)
+async def test_cli_labnode_bad_rooms_file_exits_with_one_line(tmp_path: Path) -> None:
+    rooms = tmp_path / "rooms.toml"
+    rooms.write_text("[rooms.x]\nhost_pin = 12\n")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "appliance.cli",
+        "labnode",
+        "--port",
+        "0",
+        "--no-media",
+        "--rooms",
+        str(rooms),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    async with asyncio.timeout(30):
+        _out, err = await process.communicate()
+    assert process.returncode == 1
+    assert "host_pin" in err.decode().splitlines()[-1]
