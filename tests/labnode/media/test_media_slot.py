@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from appliance.labnode.media_slot import LatestSlot, SlotClosed
+
+
+async def test_slot_get_returns_newest_value_only() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    slot.put(1)
+    slot.put(2)
+    assert await slot.get() == 2 and slot.dropped == 1
+
+
+async def test_slot_get_waits_for_a_new_value() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    slot.put(1)
+    await slot.get()
+    waiter = asyncio.ensure_future(slot.get())
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    slot.put(3)
+    async with asyncio.timeout(1):
+        assert await waiter == 3
+
+
+async def test_slot_close_wakes_a_waiting_consumer() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    waiter = asyncio.ensure_future(slot.get())
+    await asyncio.sleep(0)
+    slot.close()
+    with pytest.raises(SlotClosed):
+        async with asyncio.timeout(1):
+            await waiter
