@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("appliance.config.cli", "check a site configuration file"),
     "profiles": ("appliance.config.profile_cli", "list and show hardware profiles"),
     "labnode": ("appliance.labnode.cli", "run the built-in lab conferencing node"),
-    "demo": ("appliance.services.demo_cli", "start the lab node and join it with real media"),
+    "demo": ("appliance.ui.demo_cli", "start the lab node and join it with real media"),
 }
 
 

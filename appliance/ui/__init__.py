@@ -1,0 +1,1 @@
+"""UI layer: the only package that imports pygame for the room's screen."""
