@@ -1,0 +1,473 @@
+"""One media call: everything PexRTC does with its RTCPeerConnection.
+
+:class:`MediaCall` owns the peer connection of the participant's call and
+its lifecycle against the node (§4.2): offer → ``calls`` → answer →
+trickled candidates → ``ack``; ``update`` for renegotiation; node offers
+(direct media, §4.4) answered in ``ack``; ``disconnect`` to hang up the
+media while the participant stays in the roster. The outgoing tracks are
+:class:`~appliance.media.sources.OutgoingTrack` relays that outlive
+peer connections, so mute state and devices survive an escalation, a
+re-call or an ICE restart; the sinks outlive them too, so the display keeps
+one :class:`~appliance.media.handoff.LatestSlot` for the whole session.
+
+aiortc 1.16 gathers every candidate inside ``setLocalDescription`` and
+cannot restart ICE on an existing connection. So trickling means sending
+the gathered candidates one by one after the ``calls`` answer and before
+``ack`` (what PexRTC does, §13), and :meth:`MediaCall.restart_ice` builds a
+fresh connection and call (new ``call_uuid``); both are documented in
+docs/media.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from aiortc import RTCBundlePolicy, RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.sdp import candidate_from_sdp
+
+from appliance.errors import MediaError
+from appliance.log import get_logger
+from appliance.media import sdp as sdp_text
+from appliance.media.encoders import EncoderBudget, bind_budget, current_selection
+from appliance.media.handoff import LatestSlot
+from appliance.media.ice import rtc_configuration
+from appliance.media.plan import (
+    SLIDES_MID,
+    CallType,
+    LinePlan,
+    MediaSettings,
+    check_supported,
+    media_type,
+    plan_lines,
+    present_field,
+    video_codecs,
+)
+from appliance.media.processing import AudioProcessor
+from appliance.media.signalling import CallSignalling, awaits_node_offer
+from appliance.media.sinks import AudioOutput, AudioSink, DisplayFrame, VideoSink
+from appliance.media.sources import CaptureTrack, DeviceSpec, OutgoingTrack, open_capture
+from appliance.media.stats import StatsTracker
+from appliance.media.transceivers import add_lines, apply_lines, attach_to_offer
+
+log = get_logger(__name__)
+
+EventCallback = Callable[[str, Mapping[str, Any]], None]
+
+
+class MediaCall:
+    """The media of one participant: at most one peer connection at a time."""
+
+    def __init__(
+        self,
+        signalling: CallSignalling,
+        settings: MediaSettings | None = None,
+        *,
+        node_stun: Sequence[str | Mapping[str, Any]] = (),
+        node_turn: Sequence[Mapping[str, Any]] = (),
+        audio_output: AudioOutput | None = None,
+        main_slot: LatestSlot[DisplayFrame] | None = None,
+        presentation_slot: LatestSlot[DisplayFrame] | None = None,
+        display_size: tuple[int, int] | None = None,
+        on_event: EventCallback | None = None,
+    ) -> None:
+        self.signalling = signalling
+        self.settings = settings or MediaSettings()
+        self._node_stun = list(node_stun)
+        self._node_turn = list(node_turn)
+        self._on_event = on_event
+        self.pc: RTCPeerConnection | None = None
+        self.call_uuid: str | None = None
+        self.budget = EncoderBudget()
+        self.processor: AudioProcessor | None = None
+        self.audio_out = OutgoingTrack("audio", on_source_ended=self._device_lost)
+        self.video_out = OutgoingTrack("video", on_source_ended=self._device_lost)
+        self.screen_out = OutgoingTrack("video", on_source_ended=self._screenshare_ended)
+        self._relays = (self.audio_out, self.video_out, self.screen_out)  # mid 0, 1, 2
+        self.main_video = VideoSink("main", main_slot, size=display_size)
+        self.presentation_video = VideoSink("presentation", presentation_slot, size=display_size)
+        self.audio = AudioSink(audio_output)
+        self._sources: dict[str, DeviceSpec | None] = {"audio": None, "video": None}
+        self._lines: list[LinePlan] = []
+        # mids whose received video is the presentation: ours is mid 2; a node's own
+        # offer (direct media) says which by a=content:slides
+        self._slides_mids: set[str] = {SLIDES_MID}
+        self._stats = StatsTracker()
+        self._lock = asyncio.Lock()
+        self._connected = asyncio.Event()
+        if self.settings.vp9_enabled:
+            log.info("vp9_enabled ignored: aiortc has no VP9 codec, it is never offered")
+
+    # ----------------------------------------------------------------- state
+    @property
+    def active(self) -> bool:
+        return self.pc is not None
+
+    @property
+    def call_type(self) -> CallType:
+        return self.settings.call_type
+
+    def _emit(self, event: str, **data: Any) -> None:
+        if self._on_event is not None:
+            self._on_event(event, data)
+
+    def _device_lost(self, track: MediaStreamTrack) -> None:
+        # the relay now sends nothing; hot-plug (services) switches to another device
+        self._sources[track.kind] = None
+        log.warning("capture source ended", extra={"context": {"kind": track.kind}})
+        self._emit("device_lost", kind=track.kind)
+
+    def _screenshare_ended(self, track: MediaStreamTrack) -> None:
+        self._emit("screenshare_stopped", reason="track ended")
+
+    # --------------------------------------------------------------- devices
+    def _processor_for_capture(self) -> AudioProcessor | None:
+        processing = self.settings.processing
+        if not processing.any:
+            return None
+        if self.processor is None:
+            self.processor = AudioProcessor(processing)
+            self.audio.processor = self.processor
+        return self.processor
+
+    async def _acquire_devices(self) -> None:
+        """Open the configured devices that are not open yet (or changed); idempotent."""
+        user = self.settings.user_media_stream
+        if user is not None:
+            for track in user:
+                relay = self.audio_out if track.kind == "audio" else self.video_out
+                if relay.source is not track and track.readyState == "live":
+                    relay.set_source(track)
+            return
+        call_type = self.settings.call_type
+        sends_audio = call_type in (CallType.VIDEO, CallType.AUDIOONLY, CallType.RECVONLYVIDEO)
+        # a receive-only or presentation-only call leaves the room's devices to the main call
+        wanted = {
+            "audio": self.settings.audio_source if sends_audio else None,
+            "video": self.settings.video_source if call_type is CallType.VIDEO else None,
+        }
+        for kind, spec in wanted.items():
+            relay = self.audio_out if kind == "audio" else self.video_out
+            source = relay.source
+            if spec == self._sources[kind] and (spec is None or (source and source.readyState == "live")):
+                continue
+            new: MediaStreamTrack | None = None
+            if spec is not None:
+                processor = self._processor_for_capture() if kind == "audio" else None
+                new = await open_capture(spec, processor=processor)
+            old = relay.set_source(new)
+            if old is not None:
+                old.stop()
+            self._sources[kind] = spec
+
+    def _can_send(self, kind: str) -> bool:
+        relay = self.audio_out if kind == "audio" else self.video_out
+        return relay.source is not None
+
+    def _plan(self) -> list[LinePlan]:
+        return plan_lines(
+            self.settings.call_type,
+            self.settings,
+            can_send_audio=self._can_send("audio"),
+            can_send_video=self._can_send("video"),
+            sending_presentation=self.screen_out.source is not None,
+        )
+
+    # ------------------------------------------------------------ call setup
+    def _new_peer_connection(self) -> RTCPeerConnection:
+        stun: list[str | Mapping[str, Any]] = list(self._node_stun)
+        if self.settings.default_stun:
+            stun.append(self.settings.default_stun)
+        turn = list(self._node_turn)
+        if self.settings.turn_server:
+            turn.append(self.settings.turn_server)
+        configuration = rtc_configuration(stun, turn)
+        # one transport for all m-lines, as Pexip expects (§13): aiortc's default
+        # (balanced) gives audio its own transport and strands the slides line
+        configuration.bundlePolicy = RTCBundlePolicy.MAX_BUNDLE
+        pc = RTCPeerConnection(configuration=configuration)
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            self._route_track(pc, track)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            log.info("connection state", extra={"context": {"state": pc.connectionState}})
+            if pc.connectionState == "failed" and pc is self.pc:
+                self._emit("failed", reason="ICE or DTLS failure")
+            elif pc.connectionState == "connected" and pc is self.pc:
+                self._connected.set()
+                self._emit("media_connected")
+
+        return pc
+
+    def _route_track(self, pc: RTCPeerConnection, track: MediaStreamTrack) -> None:
+        mid = next((t.mid for t in pc.getTransceivers() if t.receiver.track is track), None)
+        if track.kind == "audio":
+            self.audio.attach(track)
+        elif mid in self._slides_mids:
+            self.presentation_video.attach(track)
+        else:
+            self.main_video.attach(track)
+
+    def _offer_text(self, pc: RTCPeerConnection) -> str:
+        """Our local offer as the node should see it: slides tagged, limits set, no candidates."""
+        text = sdp_text.strip_candidates(pc.localDescription.sdp)
+        for line in self._lines:
+            if line.content:
+                text = sdp_text.tag_content(text, line.mid, line.content)
+        return sdp_text.set_bandwidth(text, self.settings.bandwidth_in)
+
+    def _apply_send_cap(self, remote_sdp: str) -> None:
+        caps = [c for c in (self.settings.bandwidth_out, sdp_text.bandwidth_kbps(remote_sdp)) if c]
+        self.budget.max_bitrate = min(caps) * 1000 if caps else None
+
+    async def start(self, call_type: CallType | str | None = None) -> None:
+        """Make the call: offer, ``calls``, answer, trickle, ``ack`` (nothing for roster-only)."""
+        async with self._lock:
+            if call_type is not None:
+                self.settings.call_type = CallType(call_type)
+            check_supported(self.settings.call_type)
+            if self.pc is not None:
+                raise MediaError(f"a media call is already up (call {self.call_uuid}); use add_call")
+            if self.settings.call_type is CallType.NONE:
+                return
+            try:
+                await self._call()
+            except (Exception, asyncio.CancelledError):
+                await self._abandon()
+                raise
+
+    async def _abandon(self) -> None:
+        """A call that failed half-way leaves nothing behind: no peer connection, no node call."""
+        call_uuid, self.call_uuid = self.call_uuid, None
+        if call_uuid is not None:
+            try:
+                await self.signalling.disconnect_call(call_uuid)
+            except Exception as exc:
+                log.warning("could not drop the failed call", extra={"context": {"error": str(exc)}})
+        await self._close_pc()
+
+    async def _call(self) -> None:
+        bind_budget(self.budget)
+        if current_selection() is None:
+            log.warning("install_codecs() was not called: aiortc's stock encoder settings are in use")
+        await self._acquire_devices()
+        self._lines = self._plan()
+        self._slides_mids = {line.mid for line in self._lines if line.content == "slides"}
+        pc = self.pc = self._new_peer_connection()
+        add_lines(pc, self._lines, self._relays, video_codecs(self.settings))
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = self._offer_text(pc)
+        answer = await self.signalling.create_call(
+            offer,
+            present=present_field(self.settings.call_type),
+            media_type=media_type(self.settings.call_type),
+        )
+        self.call_uuid = answer.call_uuid
+        if answer.turn:
+            self._node_turn.extend(answer.turn)
+        if awaits_node_offer(answer):
+            log.info("node will offer (direct media)", extra={"context": {"call": answer.call_uuid}})
+            await pc.close()
+            self.pc = None
+            return
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
+        self._apply_send_cap(answer.sdp)
+        await self._trickle(pc, answer.call_uuid)
+        await self.signalling.ack(answer.call_uuid)
+        self._emit("connected", call_uuid=answer.call_uuid)
+
+    async def _trickle(self, pc: RTCPeerConnection, call_uuid: str) -> None:
+        for candidate in sdp_text.candidates(pc.localDescription.sdp):
+            await self.signalling.new_candidate(
+                call_uuid, candidate.candidate, candidate.mid, candidate.ufrag, candidate.pwd
+            )
+        await self.signalling.new_candidate(call_uuid, "", "0")
+
+    async def handle_remote_offer(self, offer_sdp: str) -> None:
+        """A node-relayed offer (SSE ``new_offer`` / ``update_sdp``): answer it in ``ack``."""
+        async with self._lock:
+            if self.call_uuid is None:
+                raise MediaError("a node offer arrived but no call exists (POST calls first)")
+            bind_budget(self.budget)
+            await self._acquire_devices()
+            pc = self.pc
+            if pc is None:
+                pc = self.pc = self._new_peer_connection()
+            self._slides_mids = {
+                mid for mid in sdp_text.mids(offer_sdp) if sdp_text.content_of(offer_sdp, mid) == "slides"
+            }
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            attach_to_offer(
+                pc,
+                offer_sdp,
+                audio=self.audio_out if self._can_send("audio") else None,
+                video=self.video_out if self._can_send("video") else None,
+                screen=self.screen_out,
+            )
+            await pc.setLocalDescription(await pc.createAnswer())
+            self._apply_send_cap(offer_sdp)
+            await self.signalling.ack(self.call_uuid, pc.localDescription.sdp)
+            self._emit("connected", call_uuid=self.call_uuid)
+
+    async def add_remote_candidate(self, candidate: Mapping[str, Any]) -> None:
+        """A node candidate (SSE ``new_candidate``); an empty ``candidate`` ends the list."""
+        pc = self.pc
+        if pc is None:
+            return
+        text = str(candidate.get("candidate") or "")
+        if not text:
+            await pc.addIceCandidate(None)
+            return
+        parsed: RTCIceCandidate = candidate_from_sdp(text.removeprefix("candidate:"))
+        parsed.sdpMid = str(candidate.get("mid", "0"))
+        await pc.addIceCandidate(parsed)
+
+    # --------------------------------------------------------- renegotiation
+    async def add_call(self, call_type: CallType | str | None = None) -> None:
+        """Escalate (``addCall``): start media if there is none, else renegotiate to ``call_type``."""
+        new_type = CallType(call_type or CallType.VIDEO)
+        check_supported(new_type)
+        if self.pc is None:
+            await self.start(new_type)
+            return
+        self.settings.call_type = new_type
+        await self.renegotiate(resend_sdp=True)
+
+    async def renegotiate(self, resend_sdp: bool = False) -> bool:
+        """Apply settings mid-call; returns whether an ``update`` was sent.
+
+        ``False``: re-acquire devices and send an ``update`` only if an
+        m-line's direction changed. ``True``: always send a new offer.
+        """
+        async with self._lock:
+            pc = self.pc
+            if pc is None or self.call_uuid is None:
+                await self._acquire_devices()
+                return False
+            bind_budget(self.budget)
+            await self._acquire_devices()
+            lines = self._plan()
+            if not resend_sdp and lines == self._lines:
+                return False
+            self._lines = lines
+            apply_lines(pc, lines, self._relays, video_codecs(self.settings))
+            await pc.setLocalDescription(await pc.createOffer())
+            answer = await self.signalling.update(self.call_uuid, self._offer_text(pc))
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+            self._apply_send_cap(answer)
+            await self.signalling.ack(self.call_uuid)
+            return True
+
+    async def restart_ice(self) -> None:
+        """Re-establish media on a fresh peer connection (new ``call_uuid``).
+
+        aiortc cannot restart ICE in place; a new connection and call give
+        the same outcome (new candidates, new credentials, TURN servers
+        learnt since) at the cost of a new DTLS handshake.
+        """
+        await self.disconnect_call()
+        await self.start()
+
+    async def switch_camera(self, spec: DeviceSpec | None) -> bool:
+        """Use another camera (``None``: stop sending video); renegotiates if directions change."""
+        self.settings.video_source = spec
+        return await self.renegotiate(resend_sdp=False)
+
+    async def switch_microphone(self, spec: DeviceSpec | None) -> bool:
+        self.settings.audio_source = spec
+        return await self.renegotiate(resend_sdp=False)
+
+    # ------------------------------------------------------------- controls
+    def mute_audio(self, muted: bool) -> bool:
+        """Send silence from the next frame on; returns the new state."""
+        return self.audio_out.set_muted(muted)
+
+    def mute_video(self, muted: bool) -> bool:
+        """Send black from the next frame on; returns the new state."""
+        return self.video_out.set_muted(muted)
+
+    async def start_screenshare(self, source: DeviceSpec | MediaStreamTrack | None = None) -> None:
+        """Send presentation on the slides m-line (the facade takes the floor first)."""
+        if isinstance(source, DeviceSpec) or source is None:
+            spec = source or self.settings.screen_source
+            if spec is None and self.settings.user_presentation_stream:
+                track: MediaStreamTrack = self.settings.user_presentation_stream[0]
+            elif spec is None:
+                raise MediaError("no screen source: set screen_source or user_presentation_stream")
+            else:
+                track = await open_capture(spec, max_fps=self.settings.screenshare_fps)
+        else:
+            track = source
+        old = self.screen_out.set_source(track)
+        if old is not None and old is not track:
+            old.stop()
+        if self.pc is not None and self._lines and "send" not in self._lines[-1].direction:
+            await self.renegotiate(resend_sdp=False)
+
+    def stop_screenshare(self) -> None:
+        old = self.screen_out.set_source(None)
+        if old is not None and old not in (self.settings.user_presentation_stream or ()):
+            old.stop()
+
+    # ------------------------------------------------------------- hang-up
+    async def disconnect_call(self) -> None:
+        """Hang up the media (``disconnectcall``); the participant stays in the roster."""
+        async with self._lock:
+            call_uuid, self.call_uuid = self.call_uuid, None
+            if call_uuid is not None:
+                try:
+                    await self.signalling.disconnect_call(call_uuid)
+                except Exception as exc:  # the media goes down whatever the node says
+                    log.warning("disconnect refused", extra={"context": {"error": str(exc)}})
+            await self._close_pc()
+            self._emit("disconnected", call_uuid=call_uuid)
+
+    async def _close_pc(self) -> None:
+        pc, self.pc = self.pc, None
+        self._connected.clear()
+        self.main_video.detach()
+        self.presentation_video.detach()
+        self.audio.detach()
+        if pc is not None:
+            await pc.close()
+
+    async def close(self) -> None:
+        """Hang up and release every device and output."""
+        await self.disconnect_call()
+        loop = asyncio.get_running_loop()
+        for relay in (self.audio_out, self.video_out, self.screen_out):
+            old = relay.set_source(None)
+            if old is not None:
+                old.stop()
+            if isinstance(old, CaptureTrack) and not await loop.run_in_executor(None, old.join, 2.0):
+                log.warning("capture thread still busy after 2 s", extra={"context": {"kind": old.kind}})
+        self._sources = {"audio": None, "video": None}
+        self.audio.close()
+
+    # ----------------------------------------------------------- statistics
+    async def media_statistics(self) -> dict[str, Any]:
+        """``getMediaStatistics()``: the founding document's nested dictionary."""
+        if self.pc is None:
+            return {"outgoing": {}, "incoming": {}}
+        return await self._stats.collect(
+            self.pc.getTransceivers(),
+            sent=(self.video_out.resolution, self.screen_out.resolution),
+            received=(self.main_video.stats, self.presentation_video.stats),
+            encoder=next(iter(self.budget.encoders.values()), None),
+        )
+
+    def secure_check_code(self) -> str:
+        """``getSecureCheckCode()``: equal on both ends of an end-to-end encrypted call."""
+        pc = self.pc
+        if pc is None or pc.localDescription is None or pc.remoteDescription is None:
+            return "INVALID"
+        return sdp_text.secure_check_code(pc.localDescription.sdp, pc.remoteDescription.sdp)
+
+    async def wait_connected(self) -> None:
+        """Until DTLS is up (wrap in ``asyncio.timeout``): for callers that need media flowing."""
+        await self._connected.wait()

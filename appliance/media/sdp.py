@@ -1,0 +1,215 @@
+"""SDP text rewriting and reading: pure functions, no I/O.
+
+aiortc produces standards-shaped SDP but knows nothing of what a Pexip node
+expects of a PexRTC-style offer (reference §4.2 and §13): the presentation
+m-line must carry ``a=content:slides``, candidates are trickled rather than
+inline, and bandwidth limits travel as ``b=AS``/``b=TIAS`` lines. aiortc has
+no API for any of this, so the engine rewrites the text here. Everything is
+a plain ``str -> str`` (or ``str -> value``) function so it can be tested
+without a peer connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+SLIDES_MID = "2"
+_DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+
+
+def _split(sdp: str) -> tuple[list[str], list[list[str]]]:
+    """Session lines and the list of media sections (each starting with its ``m=`` line)."""
+    lines = [line for line in sdp.replace("\r\n", "\n").split("\n") if line]
+    session: list[str] = []
+    sections: list[list[str]] = []
+    for line in lines:
+        if line.startswith("m="):
+            sections.append([line])
+        elif sections:
+            sections[-1].append(line)
+        else:
+            session.append(line)
+    return session, sections
+
+
+def _join(session: list[str], sections: list[list[str]]) -> str:
+    out = list(session)
+    for section in sections:
+        out.extend(section)
+    return "\r\n".join(out) + "\r\n"
+
+
+def _mid(section: list[str]) -> str | None:
+    for line in section:
+        if line.startswith("a=mid:"):
+            return line[len("a=mid:") :].strip()
+    return None
+
+
+def _kind(section: list[str]) -> str:
+    return section[0][2:].split(" ", 1)[0]
+
+
+def tag_content(sdp: str, mid: str, content: str) -> str:
+    """Add ``a=content:<content>`` to the m-section ``mid`` (replacing any earlier tag).
+
+    Pexip routes the third video m-line to the presentation channel only when
+    it is tagged ``slides``; aiortc has no notion of RFC 4796 content.
+    """
+    session, sections = _split(sdp)
+    for section in sections:
+        if _mid(section) != mid:
+            continue
+        section[:] = [line for line in section if not line.startswith("a=content:")]
+        position = next(i for i, line in enumerate(section) if line.startswith("a=mid:"))
+        section.insert(position + 1, f"a=content:{content}")
+    return _join(session, sections)
+
+
+def content_of(sdp: str, mid: str) -> str | None:
+    """The ``a=content`` tag of m-section ``mid``, if any."""
+    for section in _split(sdp)[1]:
+        if _mid(section) == mid:
+            for line in section:
+                if line.startswith("a=content:"):
+                    return line[len("a=content:") :].strip()
+    return None
+
+
+def set_bandwidth(sdp: str, kbps: int | None, kinds: Iterable[str] = ("video",)) -> str:
+    """Put ``b=AS:<kbps>`` and ``b=TIAS:<bps>`` on every m-section of ``kinds``.
+
+    In an offer these lines cap what the far end may send us (our
+    ``bandwidth_in``); ``None`` removes earlier limits. The lines go right
+    after ``c=``, where RFC 4566 orders them.
+    """
+    wanted = set(kinds)
+    session, sections = _split(sdp)
+    for section in sections:
+        if _kind(section) not in wanted:
+            continue
+        section[:] = [line for line in section if not line.startswith("b=")]
+        if kbps is None:
+            continue
+        position = next((i for i, line in enumerate(section) if line.startswith("c=")), 0)
+        section.insert(position + 1, f"b=TIAS:{kbps * 1000}")
+        section.insert(position + 1, f"b=AS:{kbps}")
+    return _join(session, sections)
+
+
+def bandwidth_kbps(sdp: str, kind: str = "video") -> int | None:
+    """The tightest ``b=AS`` / ``b=TIAS`` limit on ``kind`` m-sections, in kbps."""
+    limits: list[int] = []
+    for section in _split(sdp)[1]:
+        if _kind(section) != kind:
+            continue
+        for line in section:
+            if line.startswith("b=AS:"):
+                limits.append(int(line[5:]))
+            elif line.startswith("b=TIAS:"):
+                limits.append(int(line[7:]) // 1000)
+    return min(limits) if limits else None
+
+
+def strip_candidates(sdp: str) -> str:
+    """Remove inline candidates: PexRTC trickles them after the ``calls`` answer (§13)."""
+    session, sections = _split(sdp)
+    for section in sections:
+        section[:] = [
+            line for line in section if not line.startswith("a=candidate:") and line != "a=end-of-candidates"
+        ]
+    return _join(session, sections)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalCandidate:
+    """One ``a=candidate`` line of our offer, ready for ``new_candidate``."""
+
+    candidate: str
+    mid: str
+    ufrag: str
+    pwd: str
+
+    def to_wire(self) -> dict[str, str]:
+        return {"candidate": self.candidate, "mid": self.mid, "ufrag": self.ufrag, "pwd": self.pwd}
+
+
+def candidates(sdp: str) -> list[LocalCandidate]:
+    """Every inline candidate, tagged with its m-section's mid and ICE credentials.
+
+    Under max-bundle aiortc gathers on the first m-section only, so in
+    practice every candidate belongs to mid 0.
+    """
+    session, sections = _split(sdp)
+    session_ufrag = _attribute(session, "ice-ufrag") or ""
+    session_pwd = _attribute(session, "ice-pwd") or ""
+    found: list[LocalCandidate] = []
+    for section in sections:
+        mid = _mid(section) or "0"
+        ufrag = _attribute(section, "ice-ufrag") or session_ufrag
+        pwd = _attribute(section, "ice-pwd") or session_pwd
+        for line in section:
+            if line.startswith("a=candidate:"):
+                found.append(LocalCandidate("candidate:" + line[len("a=candidate:") :], mid, ufrag, pwd))
+    return found
+
+
+def _attribute(lines: list[str], name: str) -> str | None:
+    prefix = f"a={name}:"
+    for line in lines:
+        if line.startswith(prefix):
+            return line[len(prefix) :].strip()
+    return None
+
+
+def directions(sdp: str) -> dict[str, str]:
+    """``{mid: direction}`` for every m-section (``sendrecv`` when none is written)."""
+    result: dict[str, str] = {}
+    for index, section in enumerate(_split(sdp)[1]):
+        mid = _mid(section) or str(index)
+        direction = "sendrecv"
+        for line in section:
+            if line[2:] in _DIRECTIONS and line.startswith("a="):
+                direction = line[2:]
+        if section[0].split(" ")[1:2] == ["0"]:
+            direction = "inactive"
+        result[mid] = direction
+    return result
+
+
+def fingerprints(sdp: str | None) -> list[str]:
+    """The ``a=fingerprint:`` values with whitespace removed, in SDP order."""
+    if not sdp:
+        return []
+    return [
+        re.sub(r"\s+", "", line[len("a=fingerprint:") :])
+        for line in sdp.replace("\r\n", "\n").split("\n")
+        if line.startswith("a=fingerprint:")
+    ]
+
+
+def secure_check_code(local_sdp: str | None, remote_sdp: str | None) -> str:
+    """PexRTC's secure check code (reference §4.4), identical on both ends of a call.
+
+    SHA-256 hex of the two sides' sorted, joined fingerprints, the pair
+    itself sorted so that neither end's view of "local" matters. ``INVALID``
+    when either side has no fingerprint: there is nothing to compare.
+    """
+    local = "".join(sorted(set(fingerprints(local_sdp))))
+    remote = "".join(sorted(set(fingerprints(remote_sdp))))
+    if not local or not remote:
+        return "INVALID"
+    return hashlib.sha256("".join(sorted([local, remote])).encode()).hexdigest()
+
+
+def mids(sdp: str) -> list[str]:
+    """The mids of all m-sections, in order."""
+    return [_mid(section) or str(i) for i, section in enumerate(_split(sdp)[1])]
+
+
+def kinds_by_mid(sdp: str) -> Mapping[str, str]:
+    """``{mid: "audio" | "video"}``."""
+    return {_mid(section) or str(i): _kind(section) for i, section in enumerate(_split(sdp)[1])}

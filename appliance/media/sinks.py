@@ -1,0 +1,234 @@
+"""Remote media out of the call: pictures to the display, sound to the loudspeaker.
+
+Video: the receiver's track is drained as soon as a frame is decoded, each
+frame is converted once into the display's pixel layout by ONE cached
+``VideoReformatter`` per stream (``threads=1``: a fresh or auto-threaded
+SwsContext costs 1x-20x more under load, see the media notes) and put into
+a :class:`~appliance.media.handoff.LatestSlot`, where the display thread
+finds the newest picture. No numpy round trip: the display copies the
+frame's one plane into its surface.
+
+Audio: frames go to an :class:`AudioOutput` (an FFmpeg output device or
+file opened through PyAV) on a writer thread, because ALSA and PulseAudio
+writes block at the sound card's pace; on the way, each frame is fed to
+the call's echo canceller as the far-end reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av.video.reformatter import VideoReformatter
+
+from appliance.errors import MediaError
+from appliance.log import get_logger
+from appliance.media.decoders import DecodeInfo
+from appliance.media.handoff import LatestSlot
+from appliance.media.processing import AudioProcessor
+
+log = get_logger(__name__)
+
+DISPLAY_FORMAT = "bgra"
+
+
+class DisplayConverter:
+    """One stream's cached conversion into the display's layout and size."""
+
+    def __init__(self, pixel_format: str = DISPLAY_FORMAT) -> None:
+        self.pixel_format = pixel_format
+        self._reformatter = VideoReformatter()
+
+    def convert(
+        self, frame: av.VideoFrame, width: int | None = None, height: int | None = None
+    ) -> av.VideoFrame:
+        return self._reformatter.reformat(frame, width, height, self.pixel_format, threads=1)
+
+
+@dataclass(slots=True)
+class VideoStats:
+    """What the statistics need from a received video stream."""
+
+    frames: int = 0
+    resolution: tuple[int, int] | None = None
+    decoder: str | None = None
+    decode_ms_total: float = 0.0
+    decode_samples: int = 0
+
+    @property
+    def decode_ms(self) -> float | None:
+        return self.decode_ms_total / self.decode_samples if self.decode_samples else None
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayFrame:
+    """A picture ready to copy into a surface: one plane of ``pixel_format``."""
+
+    stream: str  # "main" | "presentation"
+    frame: av.VideoFrame
+    width: int
+    height: int
+    pixel_format: str
+    source_frame: av.VideoFrame = field(repr=False)
+
+
+class VideoSink:
+    """Drains one remote video track into a :class:`LatestSlot` of :class:`DisplayFrame`."""
+
+    def __init__(
+        self,
+        stream: str,
+        slot: LatestSlot[DisplayFrame] | None = None,
+        *,
+        convert: bool = True,
+        size: tuple[int, int] | None = None,
+        pixel_format: str = DISPLAY_FORMAT,
+    ) -> None:
+        self.stream = stream
+        self.slot: LatestSlot[DisplayFrame] = slot if slot is not None else LatestSlot()
+        self.stats = VideoStats()
+        self._convert = convert
+        self._size = size
+        self._converter = DisplayConverter(pixel_format)
+        self._task: asyncio.Task[None] | None = None
+        self.frame_arrived = asyncio.Event()
+
+    def attach(self, track: MediaStreamTrack) -> None:
+        """Start draining ``track`` (a previous track is let go)."""
+        self.detach()
+        self._task = asyncio.get_running_loop().create_task(self._drain(track), name=f"sink-{self.stream}")
+
+    def detach(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _drain(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if isinstance(frame, av.VideoFrame):
+                    self.deliver(frame)
+
+    def deliver(self, frame: av.VideoFrame) -> None:
+        """Account for and hand over one decoded frame (public for benchmarks and tests)."""
+        stats = self.stats
+        stats.frames += 1
+        stats.resolution = (frame.width, frame.height)
+        info = frame.opaque
+        if isinstance(info, DecodeInfo):
+            stats.decoder = info.decoder
+            stats.decode_ms_total += info.decode_ms
+            stats.decode_samples += 1
+        shown = frame
+        if self._convert:
+            width, height = self._size if self._size else (None, None)
+            shown = self._converter.convert(frame, width, height)
+        self.slot.put(DisplayFrame(self.stream, shown, shown.width, shown.height, shown.format.name, frame))
+        self.frame_arrived.set()
+
+
+class AudioOutput:
+    """Writes s16 audio to an FFmpeg output (``alsa``/``pulse`` device, ``wav`` file, ``null``).
+
+    Writes happen on one named thread fed by a bounded queue; if the card
+    stalls, the oldest audio is dropped rather than piling up latency.
+    """
+
+    def __init__(
+        self,
+        target: str = "/dev/null",
+        format: str = "null",
+        *,
+        options: Mapping[str, str] | None = None,
+        rate: int = 48_000,
+        layout: str = "stereo",
+    ) -> None:
+        try:
+            self._container: Any = av.open(target, "w", format=format, options=dict(options or {}))
+            self._stream: Any = self._container.add_stream("pcm_s16le", rate=rate, layout=layout)
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            raise MediaError(f"cannot open audio output {format}:{target}: {exc}") from exc
+        self._resampler = av.AudioResampler(format="s16", layout=layout, rate=rate)
+        self._queue: queue.Queue[av.AudioFrame | None] = queue.Queue(maxsize=25)
+        self._thread = threading.Thread(target=self._write, name=f"audio-out-{format}", daemon=True)
+        self._thread.start()
+        self.written = 0
+        self._pts = 0
+
+    def write(self, frame: av.AudioFrame) -> None:
+        """Queue ``frame`` for playback; never blocks."""
+        try:
+            self._queue.put_nowait(frame)
+        except queue.Full:
+            with contextlib.suppress(queue.Empty):
+                self._queue.get_nowait()
+            with contextlib.suppress(queue.Full):
+                self._queue.put_nowait(frame)
+
+    def _write(self) -> None:
+        try:
+            while (frame := self._queue.get()) is not None:
+                for chunk in self._resampler.resample(frame):
+                    chunk.pts = self._pts
+                    self._pts += chunk.samples
+                    for packet in self._stream.encode(chunk):
+                        self._container.mux(packet)
+                    self.written += chunk.samples
+        except (av.FFmpegError, OSError) as exc:
+            log.warning("audio output failed", extra={"context": {"error": str(exc)}})
+        finally:
+            with contextlib.suppress(av.FFmpegError, OSError):
+                self._container.close()
+
+    def close(self, timeout: float = 2.0) -> None:
+        with contextlib.suppress(queue.Full):
+            self._queue.put(None, timeout=timeout)
+        self._thread.join(timeout)
+
+
+class AudioSink:
+    """Drains the remote audio track to an output, feeding the echo canceller on the way."""
+
+    def __init__(self, output: AudioOutput | None = None, processor: AudioProcessor | None = None) -> None:
+        self.output = output
+        self.processor = processor
+        self.frames = 0
+        self.rms = 0.0  # of the last frame, full scale = 32768
+        self._task: asyncio.Task[None] | None = None
+
+    def attach(self, track: MediaStreamTrack) -> None:
+        self.detach()
+        self._task = asyncio.get_running_loop().create_task(self._drain(track), name="sink-audio")
+
+    def detach(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _drain(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                self.frames += 1
+                samples = frame.to_ndarray()
+                self.rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+                if self.processor is not None:
+                    self.processor.process_render(frame)
+                if self.output is not None:
+                    self.output.write(frame)
+
+    def close(self) -> None:
+        self.detach()
+        if self.output is not None:
+            self.output.close()
