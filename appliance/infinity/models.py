@@ -381,6 +381,24 @@ LAYOUTS: Final = (
     "teams",
 )
 
+# transformLayout's ``transforms`` object (document; reference §3.6).
+TRANSFORM_LAYOUT_KEYS: Final = frozenset({"layout", "host_layout", "guest_layout"})
+TRANSFORM_FLAG_KEYS: Final = frozenset(
+    {
+        "enable_extended_ac",
+        "streaming_indicator",
+        "recording_indicator",
+        "transcribing_indicator",
+        "enable_active_speaker_indication",
+        "enable_overlay_text",
+        "plus_n_pip_enabled",
+    }
+)
+TRANSFORM_KEYS: Final = TRANSFORM_LAYOUT_KEYS | TRANSFORM_FLAG_KEYS | {"streaming", "free_form_overlay_text"}
+TRANSFORM_STREAMING_KEYS: Final = frozenset(
+    {"layout", "waiting_screen_enabled", "plus_n_pip_enabled", "indicators_enabled", "ac_presentation_in_mix"}
+)
+
 # FECC vocabulary (document: sendFECC / onFECC).
 FECC_ACTIONS: Final = ("start", "stop", "continue")
 FECC_DIRECTIONS: Final = {"pan": ("left", "right"), "tilt": ("up", "down"), "zoom": ("in", "out")}

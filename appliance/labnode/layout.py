@@ -19,7 +19,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from appliance.infinity.models import LAYOUTS, Role, StageEntry
+from appliance.infinity.models import (
+    LAYOUTS,
+    TRANSFORM_FLAG_KEYS,
+    TRANSFORM_KEYS,
+    TRANSFORM_LAYOUT_KEYS,
+    Role,
+    StageEntry,
+)
 from appliance.labnode.media_api import MixState
 
 # How many tiles each layout shows (main speakers plus thumbnails).
@@ -39,19 +46,6 @@ CAPACITY: Final = {
     "teams": 9,
 }
 
-_LAYOUT_KEYS: Final = frozenset({"layout", "host_layout", "guest_layout"})
-_BOOL_KEYS: Final = frozenset(
-    {
-        "enable_extended_ac",
-        "streaming_indicator",
-        "recording_indicator",
-        "transcribing_indicator",
-        "enable_active_speaker_indication",
-        "enable_overlay_text",
-        "plus_n_pip_enabled",
-    }
-)
-_OTHER_KEYS: Final = frozenset({"free_form_overlay_text", "streaming"})
 AUDITORIUM_ONLY: Final = frozenset({"host_layout", "guest_layout"})
 
 
@@ -69,10 +63,10 @@ def merge_transforms(
     for key, value in requested.items():
         if key in AUDITORIUM_ONLY and not auditorium:
             raise TransformError(f"{key} is only available in a Virtual Auditorium")
-        if key in _LAYOUT_KEYS:
+        if key in TRANSFORM_LAYOUT_KEYS:
             if value not in LAYOUTS:
                 raise TransformError(f"Invalid layout {value!r} for {key}; available: {', '.join(LAYOUTS)}")
-        elif key in _BOOL_KEYS:
+        elif key in TRANSFORM_FLAG_KEYS:
             if not isinstance(value, bool):
                 raise TransformError(f"{key} must be true or false")
         elif key == "free_form_overlay_text":
@@ -82,7 +76,7 @@ def merge_transforms(
             if not isinstance(value, dict):
                 raise TransformError("streaming must be an object")
         else:
-            known = sorted(_LAYOUT_KEYS | _BOOL_KEYS | _OTHER_KEYS)
+            known = sorted(TRANSFORM_KEYS)
             raise TransformError(f"Unknown transform {key!r}; known: {', '.join(known)}")
         merged[key] = value
     return merged

@@ -13,37 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from appliance.infinity.models import FECC_ACTIONS, FECC_DIRECTIONS
-
-TRANSFORM_KEYS: Final = frozenset(
-    {
-        "layout",
-        "host_layout",
-        "guest_layout",
-        "enable_extended_ac",
-        "streaming_indicator",
-        "recording_indicator",
-        "transcribing_indicator",
-        "enable_active_speaker_indication",
-        "enable_overlay_text",
-        "plus_n_pip_enabled",
-        "streaming",
-        "free_form_overlay_text",
-    }
-)
-STREAMING_KEYS: Final = frozenset(
-    {"layout", "waiting_screen_enabled", "plus_n_pip_enabled", "indicators_enabled", "ac_presentation_in_mix"}
-)
-_BOOLEAN_TRANSFORMS: Final = frozenset(
-    {
-        "enable_extended_ac",
-        "streaming_indicator",
-        "recording_indicator",
-        "transcribing_indicator",
-        "enable_active_speaker_indication",
-        "enable_overlay_text",
-        "plus_n_pip_enabled",
-    }
+from appliance.infinity.models import (
+    FECC_ACTIONS,
+    FECC_DIRECTIONS,
+    TRANSFORM_FLAG_KEYS,
+    TRANSFORM_KEYS,
+    TRANSFORM_STREAMING_KEYS,
 )
 
 DIAL_PARAMS: Final = frozenset(
@@ -84,18 +59,18 @@ def transforms(value: Mapping[str, Any]) -> dict[str, Any]:
             f"transforms: unknown key(s) {', '.join(sorted(unknown))}; "
             f"the document lists {', '.join(sorted(TRANSFORM_KEYS))}"
         )
-    for key in _BOOLEAN_TRANSFORMS & set(value):
+    for key in TRANSFORM_FLAG_KEYS & set(value):
         if not isinstance(value[key], bool):
             raise ValueError(f"transforms.{key}: expected true or false, found {value[key]!r}")
     streaming = value.get("streaming")
     if streaming is not None:
         if not isinstance(streaming, Mapping):
             raise ValueError(f"transforms.streaming: expected an object, found {streaming!r}")
-        extra = set(streaming) - STREAMING_KEYS
+        extra = set(streaming) - TRANSFORM_STREAMING_KEYS
         if extra:
             raise ValueError(
                 f"transforms.streaming: unknown key(s) {', '.join(sorted(extra))}; "
-                f"the document lists {', '.join(sorted(STREAMING_KEYS))}"
+                f"the document lists {', '.join(sorted(TRANSFORM_STREAMING_KEYS))}"
             )
     overlay = value.get("free_form_overlay_text")
     if overlay is not None and (isinstance(overlay, str) or not all(isinstance(t, str) for t in overlay)):
