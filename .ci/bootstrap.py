@@ -73,7 +73,17 @@ def ensure_venv() -> None:
     say(f"installed in {time.monotonic() - started:.0f} s")
 
 
+def ensure_chromium() -> None:
+    # tests/conformance runs Pexip's web client in headless Chromium with real
+    # WebRTC; under CI=true it must run, so a root CI machine gets Debian's
+    # chromium. Elsewhere a missing browser only skips those tests.
+    if shutil.which("chromium") or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    apt_install("chromium")
+
+
 def job_test(args: list[str]) -> int:
+    ensure_chromium()
     py = str(BIN / "python")
     code = [d for d in ("appliance", "tests", "bench", "examples", ".ci") if (ROOT / d).exists()]
     steps: list[tuple[str, list[str]]] = [

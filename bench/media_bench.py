@@ -3,7 +3,7 @@
 (a) receive: RTP in -> depacketised -> decoded -> ready for display, vs raw decode
 (b) send: encode cost per 720p frame, ours and aiortc's stock H.264, vs raw x264 ultrafast
 (c) first remote frame after call start, through the Infinity client and the lab node
-(d) one-way latency on loopback at 360p, video and audio, p50
+(d) one-way latency on loopback at 360p, video and audio, p50, aiortc's receive buffers then ours
 (e) CPU of a 720p30 send+receive call, ours next to aiortc's stock codec settings
 (f) echo cancellation: ERLE in dB on a simulated echo path, and its CPU cost
 
@@ -28,7 +28,6 @@ import psutil
 from aiortc import RTCBundlePolicy, RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs import depayload
 from aiortc.codecs.h264 import H264Encoder
-from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
@@ -43,6 +42,7 @@ from appliance.media.encoders import (
 )
 from appliance.media.engine import MediaCall
 from appliance.media.ice import rtc_configuration, use_host_addresses
+from appliance.media.jitter import install_receive_tuning, uninstall_receive_tuning
 from appliance.media.plan import MediaSettings
 from appliance.media.processing import CHUNK, AudioProcessor, ProcessingSettings, erle_db
 from appliance.media.signalling import CallAnswer
@@ -103,11 +103,15 @@ def decode_raw(units: list[bytes]) -> int:
 
 
 def receive_pipeline(packets: list[bytes], sink: VideoSink, show: Callable[[], None] | None) -> int:
-    """aiortc's receive path without sockets: parse, depayload, jitter buffer, our decoder, our sink."""
+    """aiortc's receive path without sockets: parse, depayload, jitter buffer, our decoder, our sink.
+
+    Decoder and jitter buffer are looked up as ``RTCRtpReceiver`` does, so
+    whatever :func:`install_codecs` installed is what is measured.
+    """
     import aiortc.rtcrtpreceiver as receiver
 
     decoder = receiver.get_decoder(H264)
-    jitter = JitterBuffer(capacity=512, is_video=True)
+    jitter = receiver.JitterBuffer(capacity=512, is_video=True)
     decoded = 0
     for data in [*packets, b""]:
         if data:
@@ -128,30 +132,23 @@ def receive_pipeline(packets: list[bytes], sink: VideoSink, show: Callable[[], N
 
 
 def pygame_window(width: int, height: int) -> tuple[Callable[[VideoSink], Callable[[], None]], str]:
-    """A dummy-driver window and a 'show the newest frame' step: one copy, then flip."""
+    """A dummy-driver window and a 'show the newest frame' step: the product's window drawing, then flip."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
+
+    from appliance.ui.window import draw_frame
 
     pygame.display.init()
     surface = pygame.display.set_mode((width, height))
     masks = surface.get_masks()
     pixel_format = "bgra" if masks[0] == 0xFF0000 else "rgba"
-    pitch = surface.get_pitch()
 
     def shower(sink: VideoSink) -> Callable[[], None]:
         def show() -> None:
             shown = sink.slot.take_nowait()
             if shown is None:
                 return
-            plane = shown.frame.planes[0]
-            buffer = surface.get_buffer()
-            if plane.line_size == pitch:
-                buffer.write(plane)  # the one copy: decoder-side plane into the window surface
-            else:
-                rows = memoryview(plane).cast("B")
-                for y in range(shown.height):
-                    buffer.write(bytes(rows[y * plane.line_size : y * plane.line_size + pitch]), y * pitch)
-            del buffer
+            draw_frame(pygame, surface, shown)  # what VideoWindow's SDL thread does per frame
             pygame.display.flip()
 
         return show
@@ -195,7 +192,7 @@ def bench_receive(pairs: int, count: int) -> None:
     )
     for name, label, target in (
         ("plain", "RTP -> depacketise -> decode -> slot:        ", "0.9"),
-        ("shown", "... + bgra + copy into pygame window + flip: ", "0.65"),
+        ("shown", "... + bgra into pygame window + flip:        ", "0.65"),
     ):
         wall = statistics.median(r[0] for r in ratios[name])
         cpu = statistics.median(r[1] for r in ratios[name])
@@ -356,7 +353,7 @@ class LoopbackAnswerer:
             await self.pc.close()
 
 
-async def bench_latency(seconds: float) -> None:
+async def bench_latency(seconds: float, label: str) -> None:
     video, beeps = StampedVideo(640, 360), Beeps()
     video_ms: list[float] = []
     audio_at: list[float] = []
@@ -382,12 +379,13 @@ async def bench_latency(seconds: float) -> None:
     await far.close()
     warm = [ms for ms in video_ms[30:]]
     beep_ms = [(got - sent) * 1000 for sent, got in zip(beeps.sent, audio_at, strict=False)][2:]
-    print(f"(d) one-way latency on loopback, {seconds:.0f} s window (aiortc jitter buffers included):")
+    parts = [f"    {label:34s}"]
     if warm:
         p50, p95 = statistics.median(warm), float(np.percentile(warm, 95))
-        print(f"    video 360p30 p50 {p50:.1f} ms, p95 {p95:.1f} ms ({len(warm)} frames)")
+        parts.append(f"video 360p30 p50 {p50:5.1f} ms, p95 {p95:5.1f} ms ({len(warm)} frames);")
     if beep_ms:
-        print(f"    audio p50 {statistics.median(beep_ms):.1f} ms ({len(beep_ms)} beeps)")
+        parts.append(f"audio p50 {statistics.median(beep_ms):5.1f} ms ({len(beep_ms)} beeps)")
+    print(" ".join(parts))
 
 
 async def bench_first_frame(repeats: int) -> None:
@@ -508,7 +506,12 @@ def main(argv: list[str]) -> int:
     bench_receive(pairs, frames)
     bench_send(pairs, frames // 2)
     asyncio.run(bench_first_frame(5 if args.long else 3))
-    asyncio.run(bench_latency(window))
+    print(f"(d) one-way latency on loopback, {window:.0f} s window, receive buffers before/after:")
+    uninstall_receive_tuning()
+    asyncio.run(bench_latency(window, "aiortc's jitter buffers:"))
+    tuning = install_receive_tuning(selection.settings.receive)
+    label = f"marker release, audio prefetch {tuning.audio_prefetch}:"
+    asyncio.run(bench_latency(window, label))
     asyncio.run(bench_cpu(window))
     bench_echo(12.0 if args.long else 6.0)
     return 0

@@ -30,6 +30,9 @@ class CallInfo:
     offer_ignored: bool = False
     turn: tuple[Mapping[str, Any], ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # RTMP calls (§4.1): where to publish instead of an SDP answer
+    url: str = ""
+    secure_url: str = field(default="", repr=False)
 
 
 def fecc_body(action: str, axis: str, direction: str, timeout_ms: int | None) -> dict[str, Any]:
@@ -92,6 +95,28 @@ class CallControl:
             self._scope.participant_path(None, "calls", operation), operation, body
         )
         return parse_call_info(operation, result)
+
+    async def create_rtmp_call(
+        self, *, streaming: bool, bandwidth_kbps: int | None = None, audio_only: bool = False
+    ) -> CallInfo:
+        """An RTMP call (PexRTC "rtmp"/"stream"): the answer says where to publish, not an SDP.
+
+        ``audioonly`` is sent only when true, as old PexRTC did; modern nodes
+        infer it from what is published.
+        """
+        operation = "start the RTMP call"
+        body: dict[str, Any] = {"call_type": "RTMP", "streaming": streaming}
+        if bandwidth_kbps is not None:
+            body["bandwidth"] = int(bandwidth_kbps)
+        if audio_only:
+            body["audioonly"] = True
+        result = await self._scope.post(
+            self._scope.participant_path(None, "calls", operation), operation, body
+        )
+        info = parse_call_info(operation, result)
+        if not info.url and not info.secure_url:
+            raise ProtocolError(operation, "the node's answer has no RTMP url")
+        return info
 
     async def ack(self, call_uuid: str, sdp: str | None = None, offer_ignored: bool = False) -> None:
         operation = "acknowledge the media call"
@@ -193,7 +218,10 @@ def parse_call_info(operation: str, result: Any) -> CallInfo:
     if not isinstance(sdp, str):
         raise ProtocolError(operation, "the node's answer SDP is not a string")
     turn = result.get("turn") or []
+    url, secure_url = result.get("url"), result.get("secure_url")
     return CallInfo(
+        url=url if isinstance(url, str) else "",
+        secure_url=secure_url if isinstance(secure_url, str) else "",
         call_uuid=call_uuid,
         sdp=sdp,
         offer_ignored=result.get("offer_ignored") is True,

@@ -21,6 +21,7 @@ from typing import Any
 
 from appliance.infinity.models import ConferenceStatus, Participant, Role, ServiceType
 from appliance.labnode import layout
+from appliance.labnode.direct_media import DirectMediaRelay
 from appliance.labnode.envelope import ApiError
 from appliance.labnode.events import Event, EventStream
 from appliance.labnode.media_api import MediaHub
@@ -60,6 +61,8 @@ class Conference:
         self._hub_factory = hub_factory
         self.hub: MediaHub | None = None
         self.presentation = Presentation(self)
+        # Direct-media rooms relay their members' signalling instead of mixing.
+        self.direct = DirectMediaRelay(self)
         self._last_stage: list[dict[str, Any]] | None = None
 
     # --- roster ----------------------------------------------------------------
@@ -137,6 +140,7 @@ class Conference:
             self.presentation.release(member)
         if self.hub is not None:
             self.hub.remove_participant(participant_uuid)
+        self.direct.remove_member(participant_uuid)
         self._log.info("participant left", extra={"context": {"uuid": participant_uuid, "reason": reason}})
         self._broadcast(Event("participant_delete", {"uuid": participant_uuid}))
         self._refresh()
@@ -325,12 +329,21 @@ class Conference:
                 self.hub.set_presenter(self.presentation.presenter)
         return self.hub
 
-    def call_added(self, member: Member, call_uuid: str, media_type: str) -> None:
+    def call_added(
+        self,
+        member: Member,
+        call_uuid: str,
+        media_type: str,
+        *,
+        protocol: str = "webrtc",
+        streaming: bool = False,
+    ) -> None:
         member.calls.add(call_uuid)
         self.update(
             member,
             has_media=True,
-            protocol="webrtc",
+            protocol=protocol,
+            is_streaming_conference=streaming,
             is_video_call=media_type != "audio",
             is_audio_only_call=media_type == "audio",
         )
@@ -347,7 +360,13 @@ class Conference:
         if not member.calls:
             if self.presentation.presenter == member.uuid:
                 self.presentation.release(member)
-            self.update(member, has_media=False, is_video_call=False, is_audio_only_call=False)
+            self.update(
+                member,
+                has_media=False,
+                is_video_call=False,
+                is_audio_only_call=False,
+                is_streaming_conference=False,
+            )
 
     def find_call(self, call_uuid: str) -> Member | None:
         for member in self.members.values():
@@ -376,6 +395,7 @@ class Conference:
             member.gone = True
             member.close_streams(abrupt=True)
         self.members.clear()
+        self.direct.shutdown()
         if self.hub is not None:
             await self.hub.close()
 
@@ -453,6 +473,8 @@ class Conference:
         if stage_body != self._last_stage:
             self._last_stage = stage_body
             self._broadcast(Event("stage", stage_body))
+        if self.room.direct_media:
+            self.direct.reconcile()
         self._push_mixes(order)
 
     def _push_mixes(self, order: list[str]) -> None:

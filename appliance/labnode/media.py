@@ -27,7 +27,7 @@ from aiortc.sdp import candidate_from_sdp
 from appliance.errors import MediaError
 from appliance.labnode.audio_mix import AudioFifo, AudioMixer, MixedAudioTrack
 from appliance.labnode.bots import BotSignature, BotSource
-from appliance.labnode.media_api import CallRequest, MediaEvents, MixState
+from appliance.labnode.media_api import CallRequest, MediaEvents, MixState, RtmpCallRequest, RtmpEndpoint
 from appliance.labnode.media_call import MediaCall
 from appliance.labnode.media_encoder import EncodedVideoTrack, video_kbps
 from appliance.labnode.media_sdp import (
@@ -43,6 +43,7 @@ from appliance.labnode.media_sdp import (
 from appliance.labnode.media_slot import LatestSlot
 from appliance.labnode.mixer import Compositor, MixKey, VideoMixer, mix_key_for
 from appliance.labnode.presentation_media import MAX_FORWARD_SIZE, PresentationRelay
+from appliance.labnode.rtmp_ingest import RtmpIngest
 from appliance.log import get_logger
 from appliance.media.ice import rtc_configuration
 
@@ -66,6 +67,15 @@ class _Participant:
     audio: AudioFifo | None = None
     mix_state: MixState | None = None
     calls: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _RtmpCall:
+    """An RTMP call's listener and the mixer source its audio feeds."""
+
+    participant_uuid: str
+    ingest: RtmpIngest
+    fifo: AudioFifo
 
 
 def _video_preferences() -> list[RTCRtpCodecCapability]:
@@ -95,6 +105,7 @@ class AiortcMediaHub:
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="labnode-media")
         self._participants: dict[str, _Participant] = {}
         self._calls: dict[str, MediaCall] = {}
+        self._rtmp: dict[str, _RtmpCall] = {}
         self._compositor = Compositor(width, height, self._tile_frame)
         self._video = VideoMixer(self._compositor, fps=fps)
         self._audio = AudioMixer(events.on_voice_activity)
@@ -133,6 +144,54 @@ class AiortcMediaHub:
         )
         self._refresh_mixes()
         return answer
+
+    async def ingest_rtmp(self, request: RtmpCallRequest) -> RtmpEndpoint:
+        """Listen for the participant's RTMP publish; its pictures and voice mix like a WebRTC call's."""
+        call_uuid = request.call_uuid
+        if self._closed:
+            raise MediaError("media hub is closed")
+        if call_uuid in self._calls or call_uuid in self._rtmp:
+            raise MediaError(f"call {call_uuid} already has media")
+        participant = self._participant(request.participant_uuid)
+        if request.display_name:
+            participant.display_name = request.display_name
+        fifo = AudioFifo()
+        try:
+            ingest = RtmpIngest(
+                request.host,
+                on_video=lambda frame: self._store_video(participant, frame),
+                on_audio=fifo.push,
+                on_ended=lambda reason: self._rtmp_ended(call_uuid, reason),
+            )
+        except OSError as exc:
+            raise MediaError(f"cannot open an RTMP listener on {request.host}: {exc}") from exc
+        self._rtmp[call_uuid] = _RtmpCall(participant.uuid, ingest, fifo)
+        participant.calls.add(call_uuid)
+        participant.audio = fifo
+        self._audio.add_source(participant.uuid, fifo)
+        ingest.start()
+        log.info("RTMP call %s listening on port %s", call_uuid, ingest.port)
+        self._refresh_mixes()
+        return RtmpEndpoint(url=ingest.url, secure_url=ingest.secure_url)
+
+    def _rtmp_ended(self, call_uuid: str, reason: str) -> None:
+        if call_uuid in self._rtmp:
+            self._spawn(self._drop_rtmp(call_uuid), f"labnode-drop-{call_uuid}")
+            self._events.on_call_closed(call_uuid, reason)
+
+    async def _drop_rtmp(self, call_uuid: str) -> None:
+        call = self._rtmp.pop(call_uuid, None)
+        if call is None:
+            return
+        participant = self._participants.get(call.participant_uuid)
+        if participant is not None:
+            participant.calls.discard(call_uuid)
+            if participant.audio is call.fifo:
+                self._audio.remove_source(participant.uuid)
+                participant.audio = None
+            participant.video = None
+        await call.ingest.close()
+        self._refresh_mixes()
 
     def _configuration(self, offer: str) -> RTCConfiguration:
         """Max-bundle when the offer bundles everything, as every WebRTC client does.
@@ -243,6 +302,9 @@ class AiortcMediaHub:
         await call.pc.addIceCandidate(parsed)
 
     async def close_call(self, call_uuid: str) -> None:
+        if call_uuid in self._rtmp:
+            await self._drop_rtmp(call_uuid)
+            return
         call = self._calls.get(call_uuid)
         if call is not None:
             await self._drop_call(call)
@@ -314,6 +376,9 @@ class AiortcMediaHub:
         if p is None:
             return
         for call_uuid in list(p.calls):
+            if call_uuid in self._rtmp:
+                self._spawn(self._drop_rtmp(call_uuid), f"labnode-drop-{call_uuid}")
+                continue
             # Forget the call now, so nothing sees it while its close runs.
             call = self._calls.pop(call_uuid, None)
             if call is not None:
@@ -377,6 +442,8 @@ class AiortcMediaHub:
     # -- diagnostics and shutdown --------------------------------------------
 
     def call_statistics(self, call_uuid: str) -> Mapping[str, Any]:
+        if call_uuid in self._rtmp:
+            return self._rtmp[call_uuid].ingest.statistics()
         call = self._calls.get(call_uuid)
         if call is None:
             raise MediaError(f"no media for call {call_uuid}")
@@ -395,6 +462,8 @@ class AiortcMediaHub:
         self._closed = True
         for call in list(self._calls.values()):
             await self._drop_call(call)
+        for call_uuid in list(self._rtmp):
+            await self._drop_rtmp(call_uuid)
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self._relay.close()

@@ -41,6 +41,28 @@ class CallRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class RtmpCallRequest:
+    """A ``POST participants/{p}/calls`` with ``call_type: "RTMP"``: the client will publish."""
+
+    participant_uuid: str
+    call_uuid: str
+    display_name: str
+    # the address the client reached the node on: the RTMP listener binds and is named there
+    host: str
+    # §4.1 ``streaming``: an RTMP stream (PexRTC "stream") rather than an RTMP video call
+    streaming: bool = False
+    audio_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RtmpEndpoint:
+    """Where the client publishes: §4.1's ``url`` and ``secure_url``."""
+
+    url: str
+    secure_url: str
+
+
+@dataclass(frozen=True, slots=True)
 class MixState:
     """What one listener should see and hear, as decided by the conference."""
 
@@ -71,6 +93,9 @@ class MediaHub(Protocol):
 
     async def answer(self, request: CallRequest) -> str:
         """Accept a new call's offer and return the answer SDP."""
+
+    async def ingest_rtmp(self, request: RtmpCallRequest) -> RtmpEndpoint:
+        """Open an RTMP listener for a new call; what is published there joins the mix."""
 
     async def update(self, request: CallRequest) -> str:
         """Renegotiate an existing call (same ``call_uuid``) and return the answer SDP."""

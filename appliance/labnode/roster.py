@@ -51,6 +51,8 @@ class Member:
     last_layout: Any = _UNSENT
     last_splash: Any = _UNSENT
     gone: bool = False
+    # granted direct media (room and request_token both say so): calls are relayed
+    direct_media: bool = False
 
     @property
     def uuid(self) -> str:

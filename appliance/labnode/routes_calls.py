@@ -19,6 +19,7 @@ from appliance.labnode.envelope import ApiError, field_bool, field_str, ok, read
 from appliance.labnode.media_api import CallRequest, MediaHub
 from appliance.labnode.node import STATE
 from appliance.labnode.routes_participant import PARTICIPANT, Context, fecc_signal
+from appliance.labnode.routes_rtmp import is_rtmp, rtmp_call
 from appliance.labnode.routes_token import BANDWIDTH_KBPS, CONFERENCE
 
 CALL: Final = PARTICIPANT + "/calls/{call}"
@@ -38,7 +39,7 @@ def _hub(ctx: Context) -> MediaHub:
 def _call_request(ctx: Context, call_uuid: str, body: dict[str, object]) -> CallRequest:
     call_type = field_str(body, "call_type", default="WEBRTC")
     if call_type.upper() != "WEBRTC":
-        raise ApiError(400, f"call_type {call_type!r} is not supported by the lab node; use WEBRTC")
+        raise ApiError(400, f"call_type {call_type!r} is not supported by the lab node; use WEBRTC or RTMP")
     sdp = field_str(body, "sdp")
     if not sdp.strip():
         raise ApiError(400, "Field sdp: expected an SDP offer")
@@ -64,8 +65,12 @@ async def calls(request: web.Request) -> web.Response:
     ctx = Context(request)
     ctx.require_self()
     body = await read_object(request, required=True)
-    hub = _hub(ctx)
     call_uuid = str(uuidlib.uuid4())
+    if is_rtmp(body):
+        return await rtmp_call(ctx, _hub(ctx), request, call_uuid, body)
+    if ctx.conference.direct.applies_to(ctx.member):
+        return await _direct_call(ctx, call_uuid, body)
+    hub = _hub(ctx)
     call = _call_request(ctx, call_uuid, body)
     try:
         answer = await hub.answer(call)
@@ -80,6 +85,19 @@ async def calls(request: web.Request) -> web.Response:
     return ok({"call_uuid": call_uuid, "sdp": answer})
 
 
+async def _direct_call(ctx: Context, call_uuid: str, body: dict[str, object]) -> web.Response:
+    """Direct media: the offer goes to the other participant, never to the mixer."""
+    call = _call_request(ctx, call_uuid, body)
+    result = await ctx.conference.direct.create(ctx.member, call_uuid, call.sdp, call.media_type)
+    if ctx.member.gone:
+        ctx.conference.direct.close(call_uuid)
+        raise ApiError(403, "Participant left while the call was being set up")
+    if "fecc_supported" in body:
+        ctx.conference.update(ctx.member, fecc_supported=field_bool(body, "fecc_supported"))
+    ctx.conference.call_added(ctx.member, call_uuid, call.media_type)
+    return ok(result)
+
+
 def _own_call(ctx: Context, request: web.Request) -> str:
     ctx.require_self()
     call_uuid = request.match_info["call"]
@@ -90,8 +108,10 @@ def _own_call(ctx: Context, request: web.Request) -> str:
 
 async def ack(request: web.Request) -> web.Response:
     ctx = Context(request)
-    _own_call(ctx, request)
-    await read_object(request)
+    call_uuid = _own_call(ctx, request)
+    body = await read_object(request)
+    if ctx.conference.direct.owns(call_uuid):
+        ctx.conference.direct.ack(call_uuid, body)
     return ok(True)
 
 
@@ -99,6 +119,9 @@ async def update(request: web.Request) -> web.Response:
     ctx = Context(request)
     call_uuid = _own_call(ctx, request)
     body = await read_object(request, required=True)
+    if ctx.conference.direct.owns(call_uuid) and "sdp" in body:
+        offer = _call_request(ctx, call_uuid, body).sdp
+        return ok(await ctx.conference.direct.update(call_uuid, offer))
     hub = _hub(ctx)
     if "sdp" not in body:
         # Old PexRTC changes only its FECC capability this way.
@@ -121,6 +144,9 @@ async def new_candidate(request: web.Request) -> web.Response:
         "ufrag": field_str(body, "ufrag", default=""),
         "pwd": field_str(body, "pwd", default=""),
     }
+    if ctx.conference.direct.owns(call_uuid):
+        ctx.conference.direct.candidate(call_uuid, candidate)
+        return ok(None)
     try:
         await _hub(ctx).add_remote_candidate(call_uuid, candidate)
     except MediaError as exc:
@@ -131,6 +157,7 @@ async def new_candidate(request: web.Request) -> web.Response:
 async def call_disconnect(request: web.Request) -> web.Response:
     ctx = Context(request)
     call_uuid = _own_call(ctx, request)
+    ctx.conference.direct.close(call_uuid)
     if ctx.conference.hub is not None:
         await ctx.conference.hub.close_call(call_uuid)
     ctx.conference.call_removed(ctx.member, call_uuid)

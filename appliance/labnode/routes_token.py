@@ -47,6 +47,7 @@ async def request_token(request: web.Request) -> web.Response:
         idp_authenticated=admission.idp is not None,
         bypass_lock=admission.invited,
     )
+    member.direct_media = conference.room.direct_media and join.direct_media
     token = state.tokens.issue(member.uuid, state.aliases_of(conference, admission.via))
     return ok(_token_result(admission, member, token, join, state.settings.token_lifetime))
 
@@ -78,7 +79,9 @@ def _token_result(
         "rtsp_enabled": False,
         "bandwidth_in": BANDWIDTH_KBPS,
         "bandwidth_out": BANDWIDTH_KBPS,
-        "stun": [],
+        # No "stun" key: the node has no STUN server, and @pexip/infinity turns an
+        # empty list into iceServers [{urls: []}], which browsers refuse
+        # (docs/conformance.md, finding 1). The schema makes the key optional.
         "turn": [],
         "use_relay_candidates_only": False,
         "direct_media": direct,

@@ -18,6 +18,10 @@ Why this exists (figures in docs/media.md and the shared media notes):
   ``rebuild_interval_s``.
 * Received H.264 goes to the decoder chosen from a preference list
   (:mod:`appliance.media.decoders`), so a Pi 4 uses its decoder block.
+* Received frames leave aiortc's jitter buffers sooner: video on the RTP
+  marker bit, audio with a prefetch of one packet instead of four
+  (:mod:`appliance.media.jitter`, installed from here; ``receive=None``
+  keeps aiortc's buffers).
 
 How: aiortc's sender and receiver look codecs up through the module-level
 names ``aiortc.rtcrtpsender.get_encoder`` and
@@ -60,6 +64,7 @@ from appliance.media.decoders import (
     TimedDecoder,
     select_decoder,
 )
+from appliance.media.jitter import ReceiveTuning, install_receive_tuning, uninstall_receive_tuning
 
 log = get_logger(__name__)
 
@@ -77,6 +82,7 @@ class CodecSettings:
     vp8_cpu_used: int = 16
     rebuild_ratio: float = 0.3
     rebuild_interval_s: float = 5.0
+    receive: ReceiveTuning | None = field(default_factory=ReceiveTuning)  # None: aiortc's own buffers
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,16 +168,21 @@ def install_codecs(settings: CodecSettings | None = None) -> CodecSelection:
         _selection = selection
         setattr(aiortc_sender, "get_encoder", _get_encoder)  # noqa: B010 - module-level registry name
         setattr(aiortc_receiver, "get_decoder", _get_decoder)  # noqa: B010
+    if settings.receive is None:
+        uninstall_receive_tuning()
+    else:
+        install_receive_tuning(settings.receive)
     return selection
 
 
 def uninstall_codecs() -> None:
-    """Give aiortc back its own codec lookups (the benchmark's stock-settings baseline)."""
+    """Give aiortc back its own codec lookups and jitter buffers (the benchmark's stock baseline)."""
     global _selection
     with _lock:
         _selection = None
         setattr(aiortc_sender, "get_encoder", aiortc_codecs.get_encoder)  # noqa: B010
         setattr(aiortc_receiver, "get_decoder", aiortc_codecs.get_decoder)  # noqa: B010
+    uninstall_receive_tuning()
 
 
 def _get_encoder(codec: Any) -> Any:

@@ -39,13 +39,13 @@ from appliance.media.plan import (
     CallType,
     LinePlan,
     MediaSettings,
-    check_supported,
     media_type,
     plan_lines,
     present_field,
     video_codecs,
 )
 from appliance.media.processing import AudioProcessor
+from appliance.media.rtmp_call import RTMP_CALL_TYPES, RtmpCall
 from appliance.media.signalling import CallSignalling, awaits_node_offer
 from appliance.media.sinks import AudioOutput, AudioSink, DisplayFrame, VideoSink
 from appliance.media.sources import CaptureTrack, DeviceSpec, OutgoingTrack, open_capture
@@ -72,13 +72,20 @@ class MediaCall:
         presentation_slot: LatestSlot[DisplayFrame] | None = None,
         display_size: tuple[int, int] | None = None,
         on_event: EventCallback | None = None,
+        on_connection: Callable[[RTCPeerConnection], None] | None = None,
     ) -> None:
         self.signalling = signalling
+        # Called with each new peer connection once its media lines exist, before
+        # its first offer or answer: where PexRTC's negotiated data channel goes
+        # (aiortc stops a bundle whose first transport was the SCTP one).
+        self._on_connection = on_connection
         self.settings = settings or MediaSettings()
         self._node_stun = list(node_stun)
         self._node_turn = list(node_turn)
         self._on_event = on_event
         self.pc: RTCPeerConnection | None = None
+        # call types "rtmp"/"stream": no peer connection, our relays published to a URL
+        self.rtmp: RtmpCall | None = None
         self.call_uuid: str | None = None
         self.budget = EncoderBudget()
         self.processor: AudioProcessor | None = None
@@ -103,7 +110,7 @@ class MediaCall:
     # ----------------------------------------------------------------- state
     @property
     def active(self) -> bool:
-        return self.pc is not None
+        return self.pc is not None or self.rtmp is not None
 
     @property
     def call_type(self) -> CallType:
@@ -142,11 +149,12 @@ class MediaCall:
                     relay.set_source(track)
             return
         call_type = self.settings.call_type
-        sends_audio = call_type in (CallType.VIDEO, CallType.AUDIOONLY, CallType.RECVONLYVIDEO)
+        sends_video = call_type is CallType.VIDEO or call_type in RTMP_CALL_TYPES
+        sends_audio = sends_video or call_type in (CallType.AUDIOONLY, CallType.RECVONLYVIDEO)
         # a receive-only or presentation-only call leaves the room's devices to the main call
         wanted = {
             "audio": self.settings.audio_source if sends_audio else None,
-            "video": self.settings.video_source if call_type is CallType.VIDEO else None,
+            "video": self.settings.video_source if sends_video else None,
         }
         for kind, spec in wanted.items():
             relay = self.audio_out if kind == "audio" else self.video_out
@@ -230,12 +238,14 @@ class MediaCall:
         async with self._lock:
             if call_type is not None:
                 self.settings.call_type = CallType(call_type)
-            check_supported(self.settings.call_type)
-            if self.pc is not None:
+            if self.active:
                 raise MediaError(f"a media call is already up (call {self.call_uuid}); use add_call")
             if self.settings.call_type is CallType.NONE:
                 return
             try:
+                if self.settings.call_type in RTMP_CALL_TYPES:
+                    await self._publish_rtmp()
+                    return
                 await self._call()
             except (Exception, asyncio.CancelledError):
                 await self._abandon()
@@ -251,6 +261,19 @@ class MediaCall:
                 log.warning("could not drop the failed call", extra={"context": {"error": str(exc)}})
         await self._close_pc()
 
+    async def _publish_rtmp(self) -> None:
+        await self._acquire_devices()
+        self.rtmp = await RtmpCall.start(
+            self.signalling,
+            self.settings.call_type,
+            video=self.video_out if self._can_send("video") else None,
+            audio=self.audio_out if self._can_send("audio") else None,
+            bandwidth_kbps=self.settings.bandwidth_out,
+            on_ended=lambda reason: self._emit("failed", reason=reason),
+        )
+        self.call_uuid = self.rtmp.call_uuid
+        self._emit("connected", call_uuid=self.call_uuid)
+
     async def _call(self) -> None:
         bind_budget(self.budget)
         if current_selection() is None:
@@ -260,6 +283,8 @@ class MediaCall:
         self._slides_mids = {line.mid for line in self._lines if line.content == "slides"}
         pc = self.pc = self._new_peer_connection()
         add_lines(pc, self._lines, self._relays, video_codecs(self.settings))
+        if self._on_connection is not None:
+            self._on_connection(pc)
         await pc.setLocalDescription(await pc.createOffer())
         offer = self._offer_text(pc)
         answer = await self.signalling.create_call(
@@ -272,8 +297,10 @@ class MediaCall:
             self._node_turn.extend(answer.turn)
         if awaits_node_offer(answer):
             log.info("node will offer (direct media)", extra={"context": {"call": answer.call_uuid}})
-            await pc.close()
+            # forget it first: a second aiortc close() of a connection whose first
+            # close was cancelled waits forever (``_abandon`` on cancellation)
             self.pc = None
+            await pc.close()
             return
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
         self._apply_send_cap(answer.sdp)
@@ -296,6 +323,7 @@ class MediaCall:
             bind_budget(self.budget)
             await self._acquire_devices()
             pc = self.pc
+            fresh = pc is None
             if pc is None:
                 pc = self.pc = self._new_peer_connection()
             self._slides_mids = {
@@ -309,6 +337,8 @@ class MediaCall:
                 video=self.video_out if self._can_send("video") else None,
                 screen=self.screen_out,
             )
+            if fresh and self._on_connection is not None:
+                self._on_connection(pc)
             await pc.setLocalDescription(await pc.createAnswer())
             self._apply_send_cap(offer_sdp)
             await self.signalling.ack(self.call_uuid, pc.localDescription.sdp)
@@ -331,10 +361,14 @@ class MediaCall:
     async def add_call(self, call_type: CallType | str | None = None) -> None:
         """Escalate (``addCall``): start media if there is none, else renegotiate to ``call_type``."""
         new_type = CallType(call_type or CallType.VIDEO)
-        check_supported(new_type)
-        if self.pc is None:
+        if not self.active:
             await self.start(new_type)
             return
+        if self.rtmp is not None or new_type in RTMP_CALL_TYPES:
+            raise MediaError(
+                f"cannot turn a {self.settings.call_type.value!r} call into {new_type.value!r}: "
+                "an RTMP publish has no SDP to renegotiate; disconnect the call first"
+            )
         self.settings.call_type = new_type
         await self.renegotiate(resend_sdp=True)
 
@@ -419,6 +453,9 @@ class MediaCall:
         """Hang up the media (``disconnectcall``); the participant stays in the roster."""
         async with self._lock:
             call_uuid, self.call_uuid = self.call_uuid, None
+            rtmp, self.rtmp = self.rtmp, None
+            if rtmp is not None:
+                await rtmp.stop()  # flush and close the stream before the node drops the call
             if call_uuid is not None:
                 try:
                     await self.signalling.disconnect_call(call_uuid)
@@ -452,6 +489,8 @@ class MediaCall:
     # ----------------------------------------------------------- statistics
     async def media_statistics(self) -> dict[str, Any]:
         """``getMediaStatistics()``: the founding document's nested dictionary."""
+        if self.rtmp is not None:
+            return self.rtmp.statistics()
         if self.pc is None:
             return {"outgoing": {}, "incoming": {}}
         return await self._stats.collect(

@@ -17,7 +17,7 @@ from typing import Any
 from aiortc import RTCRtpSender
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from appliance.errors import MediaError, NotSupported
+from appliance.errors import MediaError
 from appliance.media.processing import ProcessingSettings
 from appliance.media.sources import DeviceSpec
 
@@ -38,12 +38,12 @@ class CallType(enum.StrEnum):
     STREAM = "stream"
 
 
-def check_supported(call_type: CallType) -> None:
-    """RTMP calls publish to an RTMP URL, which this product does not do yet: say so."""
+def check_webrtc(call_type: CallType) -> None:
+    """RTMP calls publish to a URL (see :mod:`appliance.media.rtmp_call`): they have no m-lines."""
     if call_type in (CallType.RTMP, CallType.STREAM):
-        raise NotSupported(
-            f"call_type {call_type.value!r}: publishing to an RTMP URL is not implemented yet; "
-            "use 'video' for a WebRTC call"
+        raise MediaError(
+            f"call_type {call_type.value!r} publishes to an RTMP URL and has no SDP m-lines; "
+            "MediaCall.start runs it without a peer connection"
         )
 
 
@@ -102,7 +102,7 @@ def plan_lines(
     so starting a screenshare needs no renegotiation; it is ``recvonly``
     when the call only receives.
     """
-    check_supported(call_type)
+    check_webrtc(call_type)
     audio_recv, video_recv = settings.recv_audio, settings.recv_video
     if call_type is CallType.NONE:
         return []

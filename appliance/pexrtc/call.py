@@ -44,7 +44,9 @@ class CallType(enum.StrEnum):
 
 
 # Call types that capture a camera or microphone before the call.
-SENDING_CALL_TYPES: Final = frozenset({CallType.VIDEO, CallType.AUDIOONLY, CallType.RECVONLYVIDEO})
+SENDING_CALL_TYPES: Final = frozenset(
+    {CallType.VIDEO, CallType.AUDIOONLY, CallType.RECVONLYVIDEO, CallType.RTMP, CallType.STREAM}
+)
 
 
 class Phase(enum.StrEnum):

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
-from appliance.errors import ApplianceError, InfinityError, NotSupported
+from appliance.errors import ApplianceError, InfinityError
 from appliance.infinity import events as ev
 from appliance.infinity.control import ConferenceControl
 from appliance.infinity.errors import InvalidPin, NotHost
@@ -48,6 +48,7 @@ from appliance.pexrtc.call import (
     Phase,
     node_url,
 )
+from appliance.pexrtc.direct import DIRECT_EVENTS, DirectSignalling, channel_callback
 from appliance.pexrtc.media import CallMedia, MediaOutputs, MediaPreferences
 from appliance.pexrtc.presentation import Presentation
 from appliance.pexrtc.splash import SplashScreens
@@ -97,6 +98,7 @@ class Conference:
         self._presentation = Presentation(emit)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._splash_screens: SplashScreens | None = None
+        self._direct = DirectSignalling(lambda: self._media, lambda message: self._spawn(self._fail(message)))
 
     # -- fields the document lets applications read after onSetup --------
 
@@ -269,6 +271,7 @@ class Conference:
                 call_tag=self._settings.call_tag,
                 client_id=self._settings.client_id or "PexRTC",
                 node=urlsplit(self._node).hostname,
+                direct_media=True,  # as PexRTC: the node decides whether the room is direct
             )
         except InvalidPin:
             _log.info("PIN rejected by the node; asking again through onSetup")
@@ -348,6 +351,8 @@ class Conference:
                 fecc_supported=self._settings.fecc_supported,
                 outputs=self._outputs,
                 on_failure=lambda message: self._spawn(self._fail(message)),
+                channel_id=grant.pex_datachannel_id if grant.direct_media else None,
+                on_channel=self._channel_message,
             )
             self._media.mute_audio(self._audio_muted)
             self._media.mute_video(self._video_muted)
@@ -359,10 +364,6 @@ class Conference:
         if kind is CallType.NONE:
             return
         self.session  # noqa: B018 - raises NotConnected before a token
-        if kind in (CallType.RTMP, CallType.STREAM):
-            raise NotSupported(
-                f"call_type {kind.value!r}: publishing to an RTMP URL is not implemented; use 'video'"
-            )
         self._call_type = kind
         media = self._ensure_media()
         try:
@@ -414,6 +415,7 @@ class Conference:
         self._phase = Phase.CLOSED
 
     async def _drop_session(self, *, reason: str | None) -> None:
+        self._direct.clear()
         media, self._media = self._media, None
         session, self._session = self._session, None
         if self._unsubscribe is not None:
@@ -443,6 +445,7 @@ class Conference:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._direct.close()
         await self._presentation.close()
         await self._drop_session(reason=None)
         self._phase = Phase.CLOSED
@@ -477,6 +480,8 @@ class Conference:
         elif isinstance(event, ev.FeccSignal):
             if self._settings.fecc_supported:
                 emit("onFECC", translate.fecc_signal(event))
+        elif isinstance(event, DIRECT_EVENTS):
+            self._direct.push(event)
         elif isinstance(event, ev.SplashScreen):
             self._spawn(self._splash(event))
         elif isinstance(event, ev.Disconnect):
@@ -489,6 +494,21 @@ class Conference:
                 self._spawn(self.disconnect_call())
         elif isinstance(event, ev.SessionFailed):
             self._spawn(self._fail(str(event.error)))
+
+    def _channel_message(self, kind: str, body: dict[str, Any]) -> None:
+        delivered = channel_callback(
+            kind, body, chat_enabled=bool(self.chat_enabled), fecc_supported=self._settings.fecc_supported
+        )
+        if delivered is not None:
+            self._emit(delivered[0], *delivered[1])
+
+    async def send_message(self, payload: str, mime_type: str, uuid: str | None = None) -> Any:
+        """Chat or application message: over the data channel in a direct call, else ``message``."""
+        channel = self._media.data_channel if self._media is not None else None
+        if channel is not None and uuid is None:
+            channel.send_message(self._name, mime_type, payload, self.uuid or "")
+            return True
+        return await self.control.send_message(payload, mime_type=mime_type, uuid=uuid)
 
     async def _splash(self, event: ev.SplashScreen) -> None:
         if event.screen_key is None:

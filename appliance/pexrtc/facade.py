@@ -26,10 +26,10 @@ pexrtc.js does; ``onError`` is reserved for fatal ones.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
-from appliance.errors import NotSupported
 from appliance.pexrtc import params as check
 from appliance.pexrtc.call import CallType, JoinSettings, NotConnected
 from appliance.pexrtc.callbacks import Handler
@@ -261,10 +261,14 @@ class PexRTC:
         return muted
 
     def sendChatMessage(self, message: str, uuid: str | None = None) -> Any:
-        return self._control("sendChatMessage", lambda c: c.send_chat(message, uuid))
+        self._core.control  # noqa: B018 - NotConnected at once when not joined
+        coro = self._core.send_message(message, "text/plain", uuid)  # data channel in direct media
+        return self._run.schedule(coro, "sendChatMessage")
 
     def sendApplicationMessage(self, obj: Any, uuid: str | None = None) -> Any:
-        return self._control("sendApplicationMessage", lambda c: c.send_application_message(obj, uuid))
+        self._core.control  # noqa: B018 - NotConnected at once when not joined
+        coro = self._core.send_message(json.dumps(obj), "application/json", uuid)
+        return self._run.schedule(coro, "sendApplicationMessage")
 
     def disconnect(self) -> Any:
         return self._run.finish(self._core.disconnect(reason="User initiated disconnect"), "disconnect")
@@ -424,12 +428,8 @@ class PexRTC:
 
 
 def _check_call_type(call_type: str | None) -> None:
-    """Refuse, at the call, what the document lists but this product cannot do."""
-    if CallType.parse(call_type) in (CallType.RTMP, CallType.STREAM):
-        raise NotSupported(
-            f"call_type {call_type!r}: RTMP publishing is not implemented in this product; "
-            "use 'video' (WebRTC) or dialOut(..., 'rtmp') from a Host to stream"
-        )
+    """Refuse an unknown call type at the call (ValueError), not later through onError."""
+    CallType.parse(call_type)
 
 
 __all__ = ["CALLBACKS", "CHANGEABLE_IN_CALL", "NotConnected", "PexRTC"]

@@ -25,15 +25,17 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from appliance.errors import MediaError
-from appliance.infinity.calls import CallControl
+from appliance.infinity.calls import CallControl, CallInfo
 from appliance.log import get_logger
 from appliance.media.encoders import current_selection, install_codecs
 from appliance.media.engine import MediaCall
 from appliance.media.plan import CallType as EngineCallType
 from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
+from appliance.media.rtmp_call import RTMP_CALL_TYPES
 from appliance.media.signalling import CallAnswerLike
 from appliance.media.sources import DeviceSpec
+from appliance.pexrtc.datachannel import ChannelLink, PexChannel, Receiver
 
 _log = get_logger(__name__)
 
@@ -196,6 +198,17 @@ class _Signalling:
     async def disconnect_call(self, call_uuid: str) -> None:
         await self._calls.disconnect_call(call_uuid)
 
+    async def create_rtmp_call(
+        self, *, streaming: bool, bandwidth_kbps: int | None = None, audio_only: bool = False
+    ) -> CallInfo:
+        return await self._calls.create_rtmp_call(
+            streaming=streaming, bandwidth_kbps=bandwidth_kbps, audio_only=audio_only
+        )
+
+
+def _ignore(kind: str, body: dict[str, Any]) -> None:
+    _log.debug("data channel %s message without a receiver", kind)
+
 
 class CallMedia:
     """One participant's media: devices, the WebRTC call, presentation and screenshare."""
@@ -210,10 +223,14 @@ class CallMedia:
         fecc_supported: bool = False,
         outputs: MediaOutputs | None = None,
         on_failure: Callable[[str], None] | None = None,
+        channel_id: int | None = None,
+        on_channel: Receiver | None = None,
     ) -> None:
         self._calls = calls
         self._on_failure = on_failure
         outputs = outputs or MediaOutputs()
+        # channel_id (direct media's pex_datachannel_id): pexChannel on every peer connection
+        self._channels = ChannelLink(channel_id, on_channel or _ignore) if channel_id is not None else None
         self.call = MediaCall(
             _Signalling(calls, fecc_supported),
             media_settings(prefs),
@@ -224,6 +241,7 @@ class CallMedia:
             presentation_slot=outputs.presentation_slot,
             display_size=outputs.display_size,
             on_event=self._on_event,
+            on_connection=self._channels.attach if self._channels is not None else None,
         )
         self.receiving_presentation = False
         self.sharing_screen = False
@@ -272,6 +290,9 @@ class CallMedia:
             return None
         if engine_type is EngineCallType.PRESENTATION:
             return MediaStream("presentation", None, self.call.presentation_video)
+        if engine_type in RTMP_CALL_TYPES:
+            # nothing is received on an RTMP call: onConnect gets what is being published
+            return MediaStream("rtmp", self.call.audio_out, self.call.video_out)
         return self.remote_stream
 
     async def renegotiate(self, prefs: MediaPreferences, *, resend_sdp: bool) -> None:
@@ -317,6 +338,10 @@ class CallMedia:
         return await self._calls.send_dtmf(self._require_call("sendDTMF"), digits)
 
     async def send_fecc(self, action: str, axis: str, direction: str, timeout_ms: int) -> bool:
+        channel = self.data_channel
+        if channel is not None:  # direct media: straight to the far-end camera
+            channel.send_fecc(action, [{"axis": axis, "direction": direction}], timeout_ms)
+            return True
         call_uuid = self._require_call("sendFECC")
         return await self._calls.send_fecc(call_uuid, action, axis, direction, timeout_ms=timeout_ms)
 
@@ -339,6 +364,40 @@ class CallMedia:
 
     def secure_check_code(self) -> str:
         return self.call.secure_check_code()
+
+    # -- direct media (reference §4.4) ----------------------------------------
+
+    @property
+    def data_channel(self) -> PexChannel | None:
+        """The open ``pexChannel`` of the current call; ``None`` without one."""
+        channel = self._channels.current if self._channels is not None else None
+        return channel if channel is not None and channel.open and self.call.active else None
+
+    async def data_channel_open(self) -> PexChannel:
+        """Wait (in ``asyncio.timeout``) until the current call's ``pexChannel`` is open."""
+        if self._channels is None:
+            raise MediaError("no data channel: the conference is not direct media")
+        while True:
+            channel = self._channels.current
+            if channel is not None:
+                await channel.opened.wait()
+                if channel is self._channels.current:
+                    return channel
+            else:
+                raise MediaError("no data channel yet: the direct-media call has no peer")
+
+    async def handle_remote_offer(self, sdp: str) -> None:
+        """SSE ``new_offer`` / ``update_sdp``: answer in ``ack``."""
+        await self.call.handle_remote_offer(sdp)
+
+    async def add_remote_candidate(self, candidate: Mapping[str, Any]) -> None:
+        await self.call.add_remote_candidate(candidate)
+
+    async def call_again(self) -> None:
+        """SSE ``peer_disconnect``: hang up and call again, as PexRTC; devices stay open."""
+        call_type = self.call.call_type
+        await self.call.disconnect_call()
+        await self.call.start(call_type)
 
     async def close(self) -> None:
         """Hang up (``calls/{c}/disconnect``) and release every device."""

@@ -3,11 +3,12 @@
 SDL wants one thread to own the window; the event loop must never wait for
 a vsync. So the window runs in a dedicated, named thread that takes frames
 from a :class:`~appliance.media.handoff.LatestSlot` (newest wins: a slow
-screen shows the latest picture, never a backlog) and copies each frame's
-single plane straight into the window surface, whose pixel layout the
-media layer already converted to (``bgra``: one copy, no blit, no numpy
-round trip; media-performance notes, path C*). Closing the window sets an
-event the caller can await.
+screen shows the latest picture, never a backlog) and puts each frame's
+picture straight into the window surface: the media layer's cached
+converter writes ``bgra`` into the surface memory (no intermediate frame,
+no copy, no blit, no numpy round trip; media-performance notes, path C*
+minus its copy; :func:`draw_frame`, which the benchmark calls too).
+Closing the window sets an event the caller can await.
 """
 
 from __future__ import annotations
@@ -100,18 +101,38 @@ class VideoWindow:
             pygame.display.quit()
 
     def _draw(self, pygame: Any, screen: Any, frame: DisplayFrame) -> None:
-        plane = frame.frame.planes[0]
-        if (
-            (frame.width, frame.height) == screen.get_size()
-            and frame.pixel_format == "bgra"
-            and screen.get_bitsize() == 32
-            and screen.get_masks()[:3] == (0xFF0000, 0xFF00, 0xFF)  # B,G,R,X bytes in memory
-            and screen.get_pitch() == plane.line_size
-        ):
-            # The window already has the frame's layout: one copy, no blit.
-            screen.get_view("2").write(bytes(plane))
+        draw_frame(pygame, screen, frame)
+
+
+# the surface layout DisplayFrame's "bgra" is, byte for byte: B, G, R, X in memory
+_BGRA_MASKS = (0xFF0000, 0xFF00, 0xFF)
+
+
+def draw_frame(pygame: Any, screen: Any, frame: DisplayFrame) -> None:
+    """Put ``frame`` on ``screen`` (not flipped): the window thread's and the benchmark's one path.
+
+    When the frame already has the surface's size and layout, libswscale
+    writes the picture straight into the surface memory (path C* of the
+    media notes without its copy); otherwise it is converted to RGB at the
+    screen size and blitted.
+    """
+    if (
+        (frame.width, frame.height) == screen.get_size()
+        and frame.pixel_format == "bgra"
+        and screen.get_bitsize() == 32
+        and screen.get_masks()[:3] == _BGRA_MASKS
+    ):
+        address = getattr(screen, "_pixels_address", None)  # pygame-ce; classic pygame has none
+        if address is None:
+            picture = pygame.image.frombuffer(frame.frame.to_ndarray(), screen.get_size(), "BGRA")
+            screen.blit(picture, (0, 0))
             return
-        image = pygame.image.frombuffer(
-            bytes(frame.frame.reformat(format="rgb24").planes[0]), (frame.width, frame.height), "RGB"
-        )
-        screen.blit(pygame.transform.scale(image, screen.get_size()), (0, 0))
+        screen.lock()
+        try:
+            frame.draw_into(address, screen.get_pitch())
+        finally:
+            screen.unlock()
+        return
+    width, height = screen.get_size()
+    rgb = frame.source_frame.reformat(width, height, "rgb24").to_ndarray()
+    screen.blit(pygame.image.frombuffer(rgb, (width, height), "RGB"), (0, 0))

@@ -20,7 +20,7 @@ from media_support import (
     eventually,
 )
 
-from appliance.errors import NotSupported
+from appliance.errors import MediaError
 from appliance.media.engine import MediaCall
 from appliance.media.plan import CallType, MediaSettings
 from appliance.media.processing import ProcessingSettings
@@ -45,11 +45,16 @@ def frames_of(far_end: FakeFarEnd, mid: str) -> int:
 
 
 @pytest.mark.parametrize("call_type", ["rtmp", "stream"])
-async def test_rtmp_call_types_raise_not_supported(far_end: FakeFarEnd, call_type: str) -> None:
+async def test_rtmp_call_types_need_signalling_that_can_make_rtmp_calls(
+    far_end: FakeFarEnd, call_type: str
+) -> None:
     call = MediaCall(far_end, settings())
-    with pytest.raises(NotSupported, match="RTMP"):
-        await call.start(call_type)
-    assert far_end.log == []
+    try:
+        with pytest.raises(MediaError, match="create_rtmp_call"):
+            await call.start(call_type)
+        assert far_end.log == [] and not call.active
+    finally:
+        await call.close()
 
 
 async def test_mute_video_sends_black_within_200_ms(far_end: FakeFarEnd) -> None:

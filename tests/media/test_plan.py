@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.errors import MediaError, NotSupported
+from appliance.errors import MediaError
 from appliance.media.plan import CallType, MediaSettings, plan_lines, present_field, video_codecs
 
 
@@ -47,8 +47,8 @@ def test_plan_separate_presentation_calls_name_their_present_field() -> None:
 
 
 @pytest.mark.parametrize("call_type", [CallType.RTMP, CallType.STREAM])
-def test_plan_rtmp_is_not_supported(call_type: CallType) -> None:
-    with pytest.raises(NotSupported):
+def test_plan_rtmp_has_no_m_lines(call_type: CallType) -> None:
+    with pytest.raises(MediaError, match="RTMP URL"):
         plan_lines(call_type, MediaSettings(), can_send_audio=True, can_send_video=True)
 
 

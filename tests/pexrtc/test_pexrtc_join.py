@@ -9,7 +9,6 @@ import aiohttp
 import pytest
 
 from appliance import PexRTC
-from appliance.errors import NotSupported
 from appliance.labnode.app import LabNode
 from appliance.pexrtc.call import NotConnected
 
@@ -229,11 +228,10 @@ async def test_async_methods_return_awaitables(node: LabNode, join: Join) -> Non
     assert await result is True
 
 
-@pytest.mark.parametrize("call_type", ["rtmp", "stream"])
-async def test_rtmp_call_types_raise_not_supported_at_makecall(participant: Make, call_type: str) -> None:
+async def test_unknown_call_type_is_refused_at_makecall(participant: Make) -> None:
     rtc, _ = participant()
-    with pytest.raises(NotSupported, match="RTMP"):
-        rtc.makeCall("http://127.0.0.1:9", "meet", "Alice", None, call_type)
+    with pytest.raises(ValueError, match="call_type"):
+        rtc.makeCall("http://127.0.0.1:9", "meet", "Alice", None, "carrier-pigeon")
 
 
 async def test_correct_pin_goes_straight_to_onconnect_without_another_onsetup(

@@ -1,0 +1,194 @@
+"""Running Pexip's published client code, unmodified, against our lab node.
+
+Nothing of Pexip's is committed: ``pexip/package.json`` and its lock file pin
+the npm packages, and ``npm ci`` installs them into the git-ignored
+``.venv/pexip-conformance`` the first time (again only when the pins change).
+Each Node.js script prints one JSON line per check, ``{step, ok, error?,
+detail?}``; the test modules turn each line into one test, so a report names
+exactly what Pexip's code refused.
+
+Where Node.js, npm or Chromium is missing the tests are skipped with the
+reason, except under ``CI=true``: there a missing tool is a failure, because
+CI must run them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+SOURCES = Path(__file__).resolve().parent / "pexip"
+REPO = SOURCES.parents[2]
+WORKDIR = REPO / ".venv" / "pexip-conformance"
+CHROMIUM = "/usr/bin/chromium"
+NODE_MAJOR_MIN = 20
+NPM_INSTALL_TIMEOUT_S = 600
+# Per test: a first-time npm install, the lab node's start, and one script run.
+SETUP_TIMEOUT_S = NPM_INSTALL_TIMEOUT_S + 180
+
+# The ``appliance labnode`` command, plus the one thing its CLI has no option
+# for: aioice leaves 127.0.0.1 out of its host candidates, and tests stay on
+# loopback, so the node is told to gather there (as the in-process fixtures and
+# the demo do with the same call).
+LAUNCH = (
+    "import sys\n"
+    "from appliance.media.ice import use_host_addresses\n"
+    "use_host_addresses(['127.0.0.1'])\n"
+    "from appliance.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def ci_requires_it() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip with ``reason``, or fail under ``CI=true`` where these checks must run."""
+    if ci_requires_it():
+        pytest.fail(f"{reason} (CI=true: Pexip conformance checks must run here)")
+    pytest.skip(reason)
+
+
+def steps_in(*scripts: str) -> list[str]:
+    """The check names a script declares, in order, for parametrising the tests."""
+    names: list[str] = []
+    for script in scripts:
+        text = (SOURCES / script).read_text(encoding="utf-8")
+        names += re.findall(r"await (?:step|check)\(\s*'([^']+)'", text)
+    return names
+
+
+def _node_major(node: str) -> int:
+    out = subprocess.run([node, "--version"], capture_output=True, text=True, check=False, timeout=30)
+    match = re.match(r"v(\d+)\.", out.stdout.strip())
+    return int(match.group(1)) if match else 0
+
+
+def prepare_workdir() -> Path:
+    """Copy our scripts beside Pexip's packages, installing those with ``npm ci`` if needed."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        unavailable("Node.js and npm are not installed: Pexip's client code cannot run here")
+    if _node_major(node) < NODE_MAJOR_MIN:
+        unavailable(f"Node.js {NODE_MAJOR_MIN} or newer is needed for Pexip's client code")
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    pins = b"".join((SOURCES / name).read_bytes() for name in ("package.json", "package-lock.json"))
+    digest = hashlib.sha256(pins).hexdigest()
+    stamp = WORKDIR / ".installed.sha256"
+    # Several test runs may share the tree: one installs, the others wait.
+    with (WORKDIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for source in SOURCES.iterdir():
+            if source.suffix in {".mjs", ".json"}:
+                shutil.copy2(source, WORKDIR / source.name)
+        if not stamp.exists() or stamp.read_text().strip() != digest:
+            result = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=WORKDIR,
+                capture_output=True,
+                text=True,
+                timeout=NPM_INSTALL_TIMEOUT_S,
+                check=False,
+            )
+            if result.returncode != 0:
+                pytest.fail(f"npm ci (Pexip's packages) failed: {result.stderr[-2000:]}")
+            # browser.mjs rebuilds its bundle when it is missing: new packages, new bundle.
+            (WORKDIR / "browser-bundle.js").unlink(missing_ok=True)
+            stamp.write_text(digest + "\n")
+    return WORKDIR
+
+
+@contextmanager
+def labnode(*options: str) -> Iterator[str]:
+    """Run ``appliance labnode --port 0 OPTIONS`` and yield its URL.
+
+    Its JSON log goes to a file, not a pipe: a pipe nobody reads would
+    eventually block the node mid-call.
+    """
+    with tempfile.TemporaryFile(mode="w+") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", LAUNCH, "labnode", "--host", "127.0.0.1", "--port", "0", *options],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            cwd=REPO,
+        )
+        try:
+            yield _wait_for_url(proc, log)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def _wait_for_url(proc: subprocess.Popen[str], log: Any) -> str:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if not ready:
+            continue
+        line = proc.stdout.readline()
+        if line.startswith("lab node listening on "):
+            return line.removeprefix("lab node listening on ").strip()
+    log.seek(0)
+    pytest.fail(f"appliance labnode did not start: {log.read()[-2000:]}")
+
+
+def run_node(
+    workdir: Path, script: str, args: Sequence[str], *, env_shims: bool, timeout: float
+) -> tuple[dict[str, Any], str]:
+    """Run one of our scripts under Node; returns ``({step: outcome}, stderr)``."""
+    imports = ["--import", "./register.mjs"]
+    if env_shims:
+        imports += ["--import", "./node-env.mjs"]
+    try:
+        result = subprocess.run(
+            ["node", "--no-deprecation", *imports, script, *args],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{script} did not finish within {timeout:.0f} s")
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    if result.returncode != 0 and not lines:
+        pytest.fail(redact(f"{script} failed (exit {result.returncode}): {result.stderr[-3000:]}"))
+    return {line["step"]: line for line in lines}, result.stderr
+
+
+_TOKENS = re.compile(r"""(token=|"token"\s*:\s*"|'token'\s*:\s*')[^&"'\s]+""")
+
+
+def redact(text: str) -> str:
+    """Never put a token into a test report, whatever a script printed."""
+    return _TOKENS.sub(r"\1...", text)
+
+
+def judge(step: str, outcomes: dict[str, Any]) -> None:
+    """Pass when Pexip's code was satisfied with this step, else fail with what it said."""
+    assert step in outcomes, "the script stopped before this step"
+    outcome = outcomes[step]
+    if not outcome["ok"]:
+        pytest.fail(redact(f"{step}: {outcome.get('error')}"))
