@@ -355,6 +355,7 @@ class Conference:
         if call_uuid not in member.calls:
             return
         member.calls.discard(call_uuid)
+        member.ended_calls.add(call_uuid)
         if reason is not None:
             member.send(Event("call_disconnected", {"call_uuid": call_uuid, "reason": reason}))
         if not member.calls:

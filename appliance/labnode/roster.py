@@ -40,6 +40,9 @@ class Member:
     waiting: Waiting | None = None
     streams: list[EventStream] = field(default_factory=list)
     calls: set[str] = field(default_factory=set)
+    # Calls that ended (by the node or the far end): a late ``calls/{c}/disconnect``
+    # for one of them is answered 200, as the client's intent is already met.
+    ended_calls: set[str] = field(default_factory=set)
     speaking: bool = False
     aspect_ratio: float | None = None
     # What a simulated participant "received": the node has no far end to

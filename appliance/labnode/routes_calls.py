@@ -156,6 +156,11 @@ async def new_candidate(request: web.Request) -> web.Response:
 
 async def call_disconnect(request: web.Request) -> web.Response:
     ctx = Context(request)
+    ctx.require_self()
+    if request.match_info["call"] in ctx.member.ended_calls:
+        # The call already ended (pexrtc.js / @pexip/infinity close the peer
+        # connection first): the client's intent is met (docs/conformance.md, finding 2).
+        return ok(None)
     call_uuid = _own_call(ctx, request)
     ctx.conference.direct.close(call_uuid)
     if ctx.conference.hub is not None:

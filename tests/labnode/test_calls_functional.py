@@ -102,6 +102,29 @@ async def test_calls_disconnect_clears_has_media(media_node: tuple[LabNode, Api]
         await pc.close()
 
 
+async def test_calls_disconnect_of_an_ended_call_is_answered_200(media_node: tuple[LabNode, Api]) -> None:
+    # Pexip's clients close their peer connection before POSTing calls/{c}/disconnect,
+    # so the node may already have ended the call: the late request must not be a 404.
+    _node, api = media_node
+    alice = await api.join("meet", "Alice")
+    pc, call_uuid, _tracks = await _call(alice)
+    try:
+        path = f"participants/{alice.uuid}/calls/{call_uuid}/disconnect"
+        assert (await alice.post(path, {}))[0] == 200
+        status, body = await alice.post(path, {})
+        assert (status, body["result"]) == (200, None)
+    finally:
+        await pc.close()
+
+
+async def test_calls_disconnect_of_an_unknown_call_is_404(media_node: tuple[LabNode, Api]) -> None:
+    _node, api = media_node
+    alice = await api.join("meet", "Alice")
+    status, body = await alice.post(f"participants/{alice.uuid}/calls/no-such-call/disconnect", {})
+    assert status == 404
+    assert body["status"] == "failed"
+
+
 async def test_calls_host_media_starts_lobby(media_node: tuple[LabNode, Api]) -> None:
     node, api = media_node
     guest = await api.join("lobby", "Guest", pin="none")
