@@ -134,6 +134,7 @@ class RtmpIngest:
                 # the FLV header and sequence headers describe both streams: no need to
                 # buffer seconds of media probing (3.1 s to the first frame without these, 0.4 s with)
                 "probesize": "32",
+                "tcp_nodelay": "1",
                 "analyzeduration": "0",
             }
             try:

@@ -67,6 +67,8 @@ class RtmpSettings:
     video_kbps: int = 700
     audio_kbps: int = 64
     keyframe_seconds: float = 2.0
+    # any FFmpeg H.264 encoder: "h264_v4l2m2m" on a Pi 4 (media-performance.md §3.3)
+    video_encoder: str = "libx264"
     send_video: bool = True
     send_audio: bool = True
     connect_timeout: float = 5.0
@@ -90,10 +92,14 @@ def settings_for_bandwidth(kbps: int | None, *, audio_only: bool = False) -> Rtm
     return RtmpSettings(width=320, height=180, fps=15, video_kbps=video_kbps, audio_kbps=audio_kbps)
 
 
+def default_port(scheme: str) -> int:
+    return 443 if scheme == "rtmps" else 1935
+
+
 def describe_url(url: str) -> str:
     """The URL without its path: the stream name may be a secret publish key."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}:{parts.port or 1935}"
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or default_port(parts.scheme)}"
 
 
 @dataclass(slots=True)
@@ -132,10 +138,11 @@ class _Muxer:
         self.video: Any = None
         self.audio: Any = None
         if settings.send_video:
-            video = self.container.add_stream(
-                "libx264",
+            x264 = settings.video_encoder == "libx264"
+            video: Any = self.container.add_stream(
+                settings.video_encoder,
                 rate=settings.fps,
-                options={"preset": "ultrafast", "tune": "zerolatency"},
+                options={"preset": "ultrafast", "tune": "zerolatency"} if x264 else {},
             )
             video.width, video.height, video.pix_fmt = settings.width, settings.height, "yuv420p"
             video.bit_rate = settings.video_kbps * 1000
@@ -309,7 +316,7 @@ class RtmpPublisher:
 
     async def _probe(self, where: str) -> None:
         parts = urlsplit(self.url)
-        port = parts.port or (443 if parts.scheme == "rtmps" else 1935)
+        port = parts.port or default_port(parts.scheme)
         try:
             async with asyncio.timeout(self.settings.connect_timeout):
                 writer = await _connect_when_listening(parts.hostname or "", port)

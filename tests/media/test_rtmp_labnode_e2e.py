@@ -31,7 +31,8 @@ pytestmark = pytest.mark.media
 
 VIOLET = (128, 0, 255)  # far from every bot colour in the lab node's palette
 VIOLET_CAMERA = DeviceSpec("video", "lavfi", "color=c=0x8000ff:size=320x180:rate=15")
-TONE = DeviceSpec("audio", "lavfi", "sine=frequency=440:sample_rate=48000")
+# 1 kHz: apart from every bot's pitch (300 Hz and up in 140 Hz steps, the first bot at 300)
+TONE = DeviceSpec("audio", "lavfi", "sine=frequency=1000:sample_rate=48000")
 SETTINGS = RtmpSettings(width=320, height=180, fps=15, video_kbps=300)
 
 
@@ -49,20 +50,23 @@ class Viewer:
     session: InfinitySession
     pc: RTCPeerConnection
     video: asyncio.Queue[MediaStreamTrack]
+    audio: asyncio.Queue[MediaStreamTrack]
     track: MediaStreamTrack | None = None
+    audio_track: MediaStreamTrack | None = None
 
     @classmethod
     async def join(cls, session: InfinitySession) -> Viewer:
         pc = RTCPeerConnection(configuration=rtc_configuration([], []))
         video: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
-        pc.on("track", lambda track: video.put_nowait(track) if track.kind == "video" else None)
+        audio: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
+        pc.on("track", lambda track: (video if track.kind == "video" else audio).put_nowait(track))
         pc.addTransceiver("audio", direction="recvonly")
         pc.addTransceiver("video", direction="recvonly")
         await pc.setLocalDescription(await pc.createOffer())
         info = await session.calls.create_call(pc.localDescription.sdp)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=info.sdp, type="answer"))
         await session.calls.ack(info.call_uuid)
-        return cls(session, pc, video)
+        return cls(session, pc, video, audio)
 
     async def frame_where(self, predicate: Any, within: float = 15.0) -> av.VideoFrame:
         async with asyncio.timeout(within):
@@ -75,6 +79,28 @@ class Viewer:
                     raise AssertionError("the composed video ended") from None
                 if predicate(frame):
                     return frame
+
+    async def listen(self, seconds: float) -> np.ndarray:
+        """The mix this viewer hears, as mono samples at 48 kHz."""
+        samples: list[np.ndarray] = []
+        async with asyncio.timeout(seconds + 10):
+            if self.audio_track is None:
+                self.audio_track = await self.audio.get()
+            total = 0
+            while total < seconds * 48000:
+                frame = await self.audio_track.recv()
+                data = frame.to_ndarray().reshape(-1, len(frame.layout.channels))[:, 0]
+                samples.append(data.astype(np.float64))
+                total += data.size
+        return np.concatenate(samples)
+
+
+def tone_prominence(samples: np.ndarray, hz: float) -> float:
+    """Energy at ``hz`` over the spectrum's median: far above 1 when the tone is there."""
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(samples.size)))
+    freqs = np.fft.rfftfreq(samples.size, 1 / 48000)
+    peak = spectrum[np.abs(freqs - hz) < 5].max()
+    return float(peak / (np.median(spectrum) + 1e-9))
 
 
 @dataclass
@@ -216,3 +242,11 @@ async def test_rtmp_engine_video_mute_publishes_black(meeting: Meeting) -> None:
         await meeting.viewer.frame_where(lambda f: violet_share(f) < 0.01)
     finally:
         await call.close()
+
+
+async def test_rtmp_published_sound_is_heard_by_the_viewer(meeting: Meeting) -> None:
+    info = await meeting.publisher_session.calls.create_rtmp_call(streaming=False)
+    async with publishing(info.url):
+        await meeting.viewer.frame_where(lambda f: violet_share(f) > 0.05)
+        heard = await meeting.viewer.listen(1.0)
+    assert tone_prominence(heard, 1000.0) > 1000  # about 4e5 with the publisher, 3 without

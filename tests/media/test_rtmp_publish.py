@@ -180,7 +180,7 @@ async def test_rtmp_publisher_reports_the_far_end_going_away(listener: Listener)
     await publisher.start()
     await _wait(listener.received.got_video, 10)
     # a listener that stops reading and closes: the next writes fail
-    listener.close()
+    await asyncio.to_thread(listener.close)
     async with asyncio.timeout(15):
         reason = await ended.get()
     await publisher.stop()
@@ -203,8 +203,19 @@ async def test_rtmp_publisher_start_fails_fast_when_nobody_listens() -> None:
     assert publisher.stats.state == "failed"
 
 
+async def test_rtmp_publisher_start_names_an_encoder_that_cannot_open(listener: Listener) -> None:
+    settings = dataclasses.replace(SMALL, video_encoder="no_such_h264_encoder")
+    publisher = await RtmpPublisher.from_devices(
+        listener.url, video=RED_CAMERA, audio=None, settings=settings
+    )
+    with pytest.raises(MediaError, match="failed to start"):
+        await publisher.start()
+    await publisher.stop()
+
+
 def test_rtmp_describe_url_hides_the_stream_key() -> None:
     assert describe_url("rtmp://node.example.com/live/abc123") == "rtmp://node.example.com:1935"
+    assert describe_url("rtmps://node.example.com/live/abc123") == "rtmps://node.example.com:443"
 
 
 def test_rtmp_settings_for_bandwidth_picks_720p_from_1200_kbps_of_video() -> None:
