@@ -18,9 +18,8 @@ from appliance.config.secrets import Secrets, check_pin, check_private, load_sec
 from appliance.errors import ConfigError
 from appliance.log import LEVELS, register_secret
 
-# PexRTC call types a room system can use; rtmp/stream are publishing modes
-# that the media engine does not offer yet, so a site file cannot ask for them.
-CALL_TYPES = ("video", "audioonly", "recvonly", "presentation", "screen", "none")
+# PexRTC's makeCall call types (rtmp/stream publish the camera to the URL the node returns).
+CALL_TYPES = ("video", "audioonly", "recvonly", "presentation", "screen", "rtmp", "stream", "none")
 
 
 class RejoinPolicy(enum.StrEnum):

@@ -92,9 +92,9 @@ BROKEN = {
         "[conference] bandwidth_kbps: expected a whole number from 64 to 20000, found 10",
     ),
     "bad_call_type": (
-        MINIMAL + 'call_type = "rtmp"\n',
+        MINIMAL + 'call_type = "hologram"\n',
         "[conference] call_type: expected one of 'video', 'audioonly', 'recvonly', 'presentation', 'screen', "
-        "'none', found 'rtmp'",
+        "'rtmp', 'stream', 'none', found 'hologram'",
     ),
     "bad_rejoin": (
         MINIMAL + '[join]\nrejoin = "sometimes"\n',
