@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 
+from appliance.aio import cancel_and_wait
 from appliance.infinity.calls import CallControl
 from appliance.infinity.control import ConferenceControl
 from appliance.infinity.errors import (
@@ -418,12 +419,7 @@ class InfinitySession:
 
     async def close(self, reason: str | None = None) -> None:
         """Stop the stream and refresh, release the token, close an owned HTTP session."""
-        tasks = [t for t in (self._stream_task, self._refresh_task) if t is not None and not t.done()]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait((self._stream_task, self._refresh_task))
         try:
             await self.release_token(reason=reason)
         finally:

@@ -17,6 +17,7 @@ from typing import Any, Final
 from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from appliance.aio import cancel_and_wait
 from appliance.labnode.audio_mix import AudioFifo
 from appliance.labnode.media_api import CallRequest
 from appliance.labnode.media_encoder import EncodedVideoTrack
@@ -122,11 +123,4 @@ class MediaCall:
         for track in self.out_tracks.values():
             track.stop()
         await self.pc.close()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(list(self._tasks))

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from av.video.reformatter import VideoReformatter
 
+from appliance.aio import cancel_and_wait
 from appliance.labnode.bots import BotSource
 from appliance.labnode.media_encoder import EncodedVideoTrack
 from appliance.log import get_logger
@@ -209,12 +210,5 @@ class PresentationRelay:
         self.presenter = None
         self._still_task = None
         self._bot_task = None
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(list(self._tasks))
         self._receivers.clear()

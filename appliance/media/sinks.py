@@ -18,6 +18,7 @@ the call's echo canceller as the far-end reference.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import ctypes
@@ -170,7 +171,40 @@ class DisplayFrame:
             ctypes.memmove(address + y * pitch, plane.buffer_ptr + y * plane.line_size, row)
 
 
-class VideoSink:
+class TrackDrain(abc.ABC):
+    """Reads a remote track as fast as it delivers, on one task, until detached.
+
+    aiortc buffers received media until someone calls ``recv()``; a sink that
+    stopped reading would let latency build up, so each sink drains at once
+    and keeps only what it needs. Subclasses say what one frame means.
+    """
+
+    task_name = "sink"
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+
+    def attach(self, track: MediaStreamTrack) -> None:
+        """Start draining ``track`` (a previous track is let go)."""
+        self.detach()
+        self._task = asyncio.get_running_loop().create_task(self._drain(track), name=self.task_name)
+
+    def detach(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _drain(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                self.handle(await track.recv())
+
+    @abc.abstractmethod
+    def handle(self, frame: Any) -> None:
+        """What one received frame means to this sink."""
+
+
+class VideoSink(TrackDrain):
     """Drains one remote video track into a :class:`LatestSlot` of :class:`DisplayFrame`."""
 
     def __init__(
@@ -182,31 +216,19 @@ class VideoSink:
         size: tuple[int, int] | None = None,
         pixel_format: str = DISPLAY_FORMAT,
     ) -> None:
+        super().__init__()
+        self.task_name = f"sink-{stream}"
         self.stream = stream
         self.slot: LatestSlot[DisplayFrame] = slot if slot is not None else LatestSlot()
         self.stats = VideoStats()
         self._convert = convert
         self._size = size
         self._converter = DisplayConverter(pixel_format)
-        self._task: asyncio.Task[None] | None = None
         self.frame_arrived = asyncio.Event()
 
-    def attach(self, track: MediaStreamTrack) -> None:
-        """Start draining ``track`` (a previous track is let go)."""
-        self.detach()
-        self._task = asyncio.get_running_loop().create_task(self._drain(track), name=f"sink-{self.stream}")
-
-    def detach(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-
-    async def _drain(self, track: MediaStreamTrack) -> None:
-        with contextlib.suppress(MediaStreamError):
-            while True:
-                frame = await track.recv()
-                if isinstance(frame, av.VideoFrame):
-                    self.deliver(frame)
+    def handle(self, frame: Any) -> None:
+        if isinstance(frame, av.VideoFrame):
+            self.deliver(frame)
 
     def deliver(self, frame: av.VideoFrame) -> None:
         """Account for and hand over one decoded frame (public for benchmarks and tests)."""
@@ -288,38 +310,31 @@ class AudioOutput:
         self._thread.join(timeout)
 
 
-class AudioSink:
+class AudioSink(TrackDrain):
     """Drains the remote audio track to an output, feeding the echo canceller on the way."""
 
+    task_name = "sink-audio"
+
     def __init__(self, output: AudioOutput | None = None, processor: AudioProcessor | None = None) -> None:
+        super().__init__()
         self.output = output
         self.processor = processor
         self.frames = 0
         self.rms = 0.0  # of the last frame, full scale = 32768
-        self._task: asyncio.Task[None] | None = None
 
-    def attach(self, track: MediaStreamTrack) -> None:
-        self.detach()
-        self._task = asyncio.get_running_loop().create_task(self._drain(track), name="sink-audio")
+    def handle(self, frame: Any) -> None:
+        if isinstance(frame, av.AudioFrame):
+            self.deliver(frame)
 
-    def detach(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-
-    async def _drain(self, track: MediaStreamTrack) -> None:
-        with contextlib.suppress(MediaStreamError):
-            while True:
-                frame = await track.recv()
-                if not isinstance(frame, av.AudioFrame):
-                    continue
-                self.frames += 1
-                samples = frame.to_ndarray()
-                self.rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
-                if self.processor is not None:
-                    self.processor.process_render(frame)
-                if self.output is not None:
-                    self.output.write(frame)
+    def deliver(self, frame: av.AudioFrame) -> None:
+        """Measure, feed the echo canceller's far-end input, and play one frame."""
+        self.frames += 1
+        samples = frame.to_ndarray()
+        self.rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+        if self.processor is not None:
+            self.processor.process_render(frame)
+        if self.output is not None:
+            self.output.write(frame)
 
     def close(self) -> None:
         self.detach()

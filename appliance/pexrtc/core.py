@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
+from appliance.aio import cancel_and_wait
 from appliance.errors import ApplianceError, InfinityError
 from appliance.infinity import events as ev
 from appliance.infinity.control import ConferenceControl
@@ -441,10 +442,7 @@ class Conference:
 
     async def close(self) -> None:
         """Stop background work and leave (no reason given to the node)."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(list(self._tasks))
         await self._direct.close()
         await self._presentation.close()
         await self._drop_session(reason=None)

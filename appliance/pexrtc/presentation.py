@@ -19,6 +19,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from appliance.aio import cancel_and_wait
 from appliance.errors import ApplianceError
 from appliance.infinity.events import PresentationStart
 from appliance.pexrtc import translate
@@ -97,7 +98,4 @@ class Presentation:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(list(self._tasks))
