@@ -25,15 +25,15 @@ from typing import Any
 
 import av
 
-from appliance.config.profile import CaptureSpec, HwProfile, load_profile
+from appliance.config.profile import HwProfile, load_profile
 from appliance.errors import ApplianceError
 from appliance.labnode.app import LabNode
 from appliance.log import get_logger
-from appliance.media.encoders import CodecSettings, install_codecs
 from appliance.media.ice import use_host_addresses
 from appliance.media.sinks import DisplayFrame
-from appliance.media.sources import DeviceSpec
 from appliance.pexrtc.facade import PexRTC
+from appliance.pexrtc.media import MediaOutputs
+from appliance.services.devices import capture_device, install_profile_codecs, playback_output
 
 log = get_logger(__name__)
 
@@ -72,18 +72,6 @@ class DemoSummary:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def device_spec(kind: str, capture: CaptureSpec) -> DeviceSpec:
-    """A profile's capture section as the media engine's device description."""
-    return DeviceSpec(kind, capture.format, capture.device, dict(capture.options))
-
-
-def install_profile_codecs(profile: HwProfile) -> None:
-    """Real-time encoders and the profile's decoder preference, once per process."""
-    install_codecs(
-        CodecSettings(h264_encoders=profile.encoders["h264"], h264_decoders=profile.decoders["h264"])
-    )
 
 
 class PngWriter:
@@ -141,9 +129,13 @@ async def _join_and_watch(
     connected: asyncio.Future[Any] = loop.create_future()
     seen: set[str] = set()
 
-    rtc = PexRTC()
-    rtc.video_source = device_spec("video", profile.video_capture)
-    rtc.audio_source = device_spec("audio", profile.audio_capture)
+    display = profile.display
+    outputs = MediaOutputs(
+        audio_output=playback_output(profile.audio_playback), display_size=(display.width, display.height)
+    )
+    rtc = PexRTC(outputs=outputs)
+    rtc.video_source = capture_device("video", profile.video_capture)
+    rtc.audio_source = capture_device("audio", profile.audio_capture)
 
     def on_setup(stream: Any, pin_status: Any, *_: Any) -> None:
         rtc.connect(None)

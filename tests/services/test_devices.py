@@ -1,0 +1,52 @@
+"""Hardware profile sections become the media engine's devices."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+
+from appliance.config.profile import CaptureSpec, PlaybackSpec, load_profile
+from appliance.services.devices import capture_device, playback_output
+
+
+def test_devices_capture_section_maps_to_a_device_spec() -> None:
+    spec = capture_device("video", load_profile("rpi4-usbcam").video_capture)
+    assert (spec.kind, spec.format, spec.device) == ("video", "v4l2", "/dev/video0")
+    assert spec.options == {"input_format": "mjpeg", "video_size": "1280x720", "framerate": "30"}
+
+
+def test_devices_ci_virtual_capture_opens_the_test_source() -> None:
+    capture = load_profile("ci-virtual").video_capture
+    with av.open(capture.device, format=capture.format, options=dict(capture.options)) as container:
+        frame = next(container.decode(video=0))
+    assert (frame.width, frame.height) == (640, 360)
+
+
+def test_devices_file_playback_writes_a_wav_file(tmp_path: Path) -> None:
+    target = tmp_path / "speaker.wav"
+    output = playback_output(PlaybackSpec(format="file", device=str(target)))
+    tone = (np.sin(np.arange(960) / 10.0) * 8000).astype(np.int16).reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(tone, format="s16", layout="mono")
+    frame.sample_rate = 48000
+    for _ in range(10):
+        output.write(frame)
+    deadline = time.monotonic() + 5
+    while output.written < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    output.close()
+    with av.open(str(target)) as container:
+        samples = sum(f.samples for f in container.decode(audio=0))
+    assert samples >= 9600
+
+
+def test_devices_null_playback_accepts_audio() -> None:
+    output = playback_output(PlaybackSpec(format="null"))
+    output.close()
+
+
+def test_devices_capture_keeps_options_as_given() -> None:
+    spec = capture_device("audio", CaptureSpec("alsa", "hw:1", {"sample_rate": "48000"}))
+    assert spec.options == {"sample_rate": "48000"}
