@@ -38,6 +38,7 @@ from appliance.labnode.media_sdp import (
     mark_slides,
     media_lines,
     negotiated_codecs,
+    offered_video_codecs,
     sanitize_offer,
 )
 from appliance.labnode.media_slot import LatestSlot
@@ -78,10 +79,18 @@ class _RtmpCall:
     fifo: AudioFifo
 
 
-def _video_preferences() -> list[RTCRtpCodecCapability]:
-    """VP8 first (cheapest to encode here), then H.264; RTX kept for retransmission."""
+def _video_preferences(offered: Sequence[str]) -> list[RTCRtpCodecCapability]:
+    """H.264 and VP8 in the offerer's order (RTX kept for retransmission).
+
+    The client's first choice wins, as on a real node: our appliance and
+    PexRTC offer H.264 first, which a Pi 4 decodes in hardware and which is
+    also the cheaper of the two for the node to encode (x264 ultrafast).
+    """
     codecs = RTCRtpSender.getCapabilities("video").codecs
-    rank = {"video/vp8": 0, "video/rtx": 1, "video/h264": 2}
+    order = [name for name in offered if name in ("video/h264", "video/vp8")]
+    order += [name for name in ("video/h264", "video/vp8") if name not in order]
+    rank = {name: index for index, name in enumerate(order)}
+    rank["video/rtx"] = len(order)
     return sorted((c for c in codecs if c.mimeType.lower() in rank), key=lambda c: rank[c.mimeType.lower()])
 
 
@@ -219,9 +228,10 @@ class AiortcMediaHub:
         offer = sanitize_offer(request.sdp)
         lines = media_lines(offer)
         roles = assign_roles(lines, present=request.present, media_type=request.media_type)
+        offered = offered_video_codecs(offer)
         for line, role in zip(lines, roles, strict=True):
             if line.mid not in call.roles and line.kind in ("audio", "video"):
-                self._add_transceiver(call, line, role)
+                self._add_transceiver(call, line, role, offered)
         await call.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
         await call.pc.setLocalDescription(await call.pc.createAnswer())
         local = call.pc.localDescription.sdp
@@ -232,7 +242,7 @@ class AiortcMediaHub:
         slides = [mid for mid, role in call.roles.items() if role in (Role.SLIDES, Role.PRESENT_OUT)]
         return mark_slides(local, slides)
 
-    def _add_transceiver(self, call: MediaCall, line: MLine, role: Role) -> None:
+    def _add_transceiver(self, call: MediaCall, line: MLine, role: Role, offered: Sequence[str]) -> None:
         uuid = call.participant_uuid
         track: MediaStreamTrack | None = None
         kbps = video_kbps(self._compositor.width, self._compositor.height, call.kbps_cap)
@@ -246,7 +256,7 @@ class AiortcMediaHub:
             self._relay.subscribe(track, uuid)
         transceiver = call.pc.addTransceiver(track or line.kind, direction=role.direction)
         if line.kind == "video":
-            transceiver.setCodecPreferences(_video_preferences())
+            transceiver.setCodecPreferences(_video_preferences(offered))
         call.roles[line.mid] = role
         if track is not None:
             call.out_tracks[line.mid] = track

@@ -94,6 +94,27 @@ def sanitize_offer(sdp: str) -> str:
     return "\r\n".join(out) + "\r\n"
 
 
+def offered_video_codecs(sdp: str) -> list[str]:
+    """The first video m-line's codecs in the offerer's order, as lower-case MIME types.
+
+    A Conferencing Node answers with the client's preferred codec when it
+    can: PexRTC and our own engine put H.264 first (a Pi 4 decodes it in
+    hardware), browsers often VP8.
+    """
+    _, media = _split(sdp)
+    for section in media:
+        head = section[0].split()
+        if head[0] != "m=video":
+            continue
+        names = {}
+        for line in section[1:]:
+            m = _PT_ATTR.match(line)
+            if m and m.group(1) == "rtpmap":
+                names[int(m.group(2))] = "video/" + line.split(" ", 1)[1].split("/", 1)[0].lower()
+        return [names[int(p)] for p in head[3:] if p.isdigit() and int(p) in names]
+    return []
+
+
 def media_lines(sdp: str) -> list[MLine]:
     """The m-lines of an offer, in order, with mid, direction and ``a=content``."""
     _, media = _split(sdp)

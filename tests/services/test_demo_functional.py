@@ -43,7 +43,8 @@ async def test_demo_joins_and_receives_the_composed_stream(tmp_path: Path) -> No
     assert summary.frames_received >= 20  # 15 fps for 4 s, with margin for a loaded machine
     assert summary.participants_seen >= 3  # two bots and ourselves
     assert summary.first_frame_ms is not None and summary.first_frame_ms > 0
-    assert summary.decoder in ("libvpx", "vp8", "h264", "h264_v4l2m2m")
+    # ci-virtual prefers h264_v4l2m2m, which cannot open here: the software fallback decodes
+    assert summary.decoder == "h264"
 
 
 async def test_demo_screenshots_show_a_bot_as_main_speaker(tmp_path: Path) -> None:

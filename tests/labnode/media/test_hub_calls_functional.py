@@ -29,9 +29,19 @@ async def test_hub_answer_tags_the_slides_line(hub: AiortcMediaHub, clients) -> 
     assert [m.content for m in media_lines(answer)] == [None, None, "slides"]
 
 
-async def test_hub_answer_prefers_vp8_when_offered(hub: AiortcMediaHub, clients) -> None:
-    answer = await clients("Carol").join(hub)
+async def test_hub_answer_picks_vp8_when_the_offer_lists_it_first(hub: AiortcMediaHub, clients) -> None:
+    answer = await clients("Carol").join(hub)  # aiortc offers VP8 before H.264
     assert "VP8/90000" in _section(answer, "1").split("a=rtpmap:")[1]
+
+
+async def test_hub_answer_picks_h264_when_the_offer_lists_it_first(hub: AiortcMediaHub, clients) -> None:
+    client = clients("Carol")
+    codecs = RTCRtpSender.getCapabilities("video").codecs
+    h264_first = sorted(codecs, key=lambda c: c.mimeType != "video/H264")
+    for transceiver in client.transceivers[1:]:
+        transceiver.setCodecPreferences(h264_first)
+    answer = await client.join(hub)
+    assert "H264/90000" in _section(answer, "1").split("a=rtpmap:")[1]
 
 
 async def test_hub_answers_h264_to_an_h264_only_offer(hub: AiortcMediaHub, clients) -> None:
