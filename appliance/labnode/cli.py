@@ -15,6 +15,7 @@ from appliance.errors import ConfigError
 from appliance.labnode.app import LabNode
 from appliance.labnode.tls import context_from_files, self_signed
 from appliance.log import setup
+from appliance.media.ice import use_host_addresses
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="let a browser client from ORIGIN call the API (repeatable; * for any)",
     )
     parser.add_argument("--no-media", action="store_true", help="signalling only; calls are refused")
+    parser.add_argument(
+        "--ice-address",
+        action="append",
+        metavar="ADDR",
+        help="address to offer media (ICE host candidates) on, repeatable; default: the --host "
+        "address, or every interface when --host is 0.0.0.0 or ::",
+    )
     parser.add_argument("--token-lifetime", type=float, default=120.0, help="token lifetime in seconds")
     parser.add_argument("--log-level", default="info", help="debug, info, warning, error")
 
@@ -49,8 +57,23 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--bots: expected 0 to 16, found {args.bots}")
     if args.token_lifetime <= 0:
         raise ConfigError(f"--token-lifetime: expected seconds > 0, found {args.token_lifetime}")
+    use_host_addresses(ice_addresses(args.host, args.ice_address))
     asyncio.run(_serve(args))
     return 0
+
+
+def ice_addresses(host: str, explicit: list[str] | None) -> list[str] | None:
+    """Where media should be offered: with the signalling, unless told otherwise.
+
+    A node listening on loopback serves this machine only, and aioice leaves
+    127.0.0.1 out of its candidates, so it must be named; a node on every
+    interface (0.0.0.0, ::) lets aioice list them all (``None``).
+    """
+    if explicit:
+        return explicit
+    if host in ("0.0.0.0", "::", ""):
+        return None
+    return ["127.0.0.1"] if host == "localhost" else [host]
 
 
 async def _serve(args: argparse.Namespace) -> None:

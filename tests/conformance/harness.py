@@ -41,18 +41,6 @@ NPM_INSTALL_TIMEOUT_S = 600
 # Per test: a first-time npm install, the lab node's start, and one script run.
 SETUP_TIMEOUT_S = NPM_INSTALL_TIMEOUT_S + 180
 
-# The ``appliance labnode`` command, plus the one thing its CLI has no option
-# for: aioice leaves 127.0.0.1 out of its host candidates, and tests stay on
-# loopback, so the node is told to gather there (as the in-process fixtures and
-# the demo do with the same call).
-LAUNCH = (
-    "import sys\n"
-    "from appliance.media.ice import use_host_addresses\n"
-    "use_host_addresses(['127.0.0.1'])\n"
-    "from appliance.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
-
 
 def ci_requires_it() -> bool:
     return os.environ.get("CI", "").lower() == "true"
@@ -123,7 +111,15 @@ def labnode(*options: str) -> Iterator[str]:
     """
     with tempfile.TemporaryFile(mode="w+") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH, "labnode", "--host", "127.0.0.1", "--port", "0", *options],
+            [
+                str(Path(sys.executable).parent / "appliance"),
+                "labnode",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                *options,
+            ],
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
