@@ -34,6 +34,8 @@ _PATTERNS: Final = (
     re.compile(rf"(?P<pre>[?&;\s]{_SECRET_NAMES}=)(?P<val>[^&\s\"'<>]+)", re.IGNORECASE),
     # JSON: "token": "abc"
     re.compile(rf"(?P<pre>[\"']{_SECRET_NAMES}[\"']\s*:\s*[\"'])(?P<val>[^\"']*)", re.IGNORECASE),
+    # JSON or repr with a bare value: "pin": 1234, 'pin': 1234
+    re.compile(rf"(?P<pre>[\"']{_SECRET_NAMES}[\"']\s*:\s*)(?P<val>[^\s\"',}}\]]+)", re.IGNORECASE),
     # headers / repr: token: abc, 'pin': 'abc'
     re.compile(rf"(?P<pre>\b{_SECRET_NAMES}\s*[:=]\s*)(?P<val>[^\s,;}})\]\"']+)", re.IGNORECASE),
 )
@@ -82,19 +84,47 @@ class RedactingFilter(logging.Filter):
             formatter = logging.Formatter()
             record.exc_text = redact(formatter.formatException(record.exc_info))
             record.exc_info = None
-        for name in ("context",):
-            value = getattr(record, name, None)
-            if isinstance(value, dict):
-                setattr(record, name, {k: _redact_value(k, v) for k, v in value.items()})
+        context = getattr(record, "context", None)
+        if context is not None:
+            record.__dict__["context"] = redact_data(context)
         return True
 
 
-def _redact_value(key: str, value: Any) -> Any:
-    if re.fullmatch(_SECRET_NAMES, key, re.IGNORECASE):
-        return REDACTED
+# Words that make a key name a secret when it ends with one: guest_pin,
+# X-Pexip-Token, proxyPassword; but not pin_status or token_expires.
+_SECRET_WORDS: Final = frozenset(
+    {"pin", "token", "password", "passwd", "passphrase", "secret", "credential", "credentials"}
+    | {"authorization", "cookie"}
+)
+_SCALARS: Final = (int, float, bool, type(None))
+
+
+def is_secret_key(key: object) -> bool:
+    """Whether a mapping key names a secret, whatever its value's type."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(key))
+    words = re.split(r"[^a-z0-9]+", spaced.lower())
+    words = [w for w in words if w]
+    return bool(words) and words[-1] in _SECRET_WORDS
+
+
+def redact_data(value: Any) -> Any:
+    """A copy of structured log data with every secret hidden, at any depth.
+
+    A value under a secret key is replaced whatever its type (``{"pin": 1234}``);
+    strings are cleaned like messages; dicts, lists, tuples and sets are walked;
+    any other object is rendered with ``str`` and cleaned, since the JSON
+    formatter would render it that way anyway, after redaction had run.
+    The caller's objects are never modified.
+    """
     if isinstance(value, str):
         return redact(value)
-    return value
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, dict):
+        return {k: REDACTED if is_secret_key(k) else redact_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [redact_data(v) for v in value]
+    return redact(str(value))
 
 
 class JsonLineFormatter(logging.Formatter):

@@ -91,3 +91,57 @@ def test_log_short_secrets_are_not_replaced_inside_numbers(stream: io.StringIO) 
     log.register_secret("12")
     logging.getLogger("appliance.test").info("port 8120")
     assert "8120" in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"headers": {"token": "abcDEF123456"}},
+        {"req": ["GET /events?token=abcDEF123456"]},
+        {"req": ("token=abcDEF123456",)},
+        {"calls": [{"participant": {"guest_pin": "987654"}}]},
+        {"headers": {"X-Pexip-Token": "abcDEF123456"}},
+        {"login": {"proxyPassword": "abcDEF123456"}},
+    ],
+)
+def test_log_nested_context_secrets_are_redacted(stream: io.StringIO, context: dict) -> None:
+    logging.getLogger("appliance.test").info("request", extra={"context": context})
+    out = stream.getvalue()
+    assert "abcDEF123456" not in out and "987654" not in out
+    assert log.REDACTED in out
+
+
+@pytest.mark.parametrize("value", [987654, 98765.4, ["987654"], {"digits": "987654"}])
+def test_log_value_under_a_secret_key_is_redacted_whatever_its_type(
+    stream: io.StringIO, value: object
+) -> None:
+    logging.getLogger("appliance.test").info("join", extra={"context": {"room": {"pin": value}}})
+    (entry,) = _lines(stream)
+    assert entry["context"] == {"room": {"pin": log.REDACTED}}
+
+
+def test_log_keys_that_only_mention_a_secret_word_are_kept(stream: io.StringIO) -> None:
+    context = {"pin_status": "required", "token_expires": 120, "pinned": True}
+    logging.getLogger("appliance.test").info("setup", extra={"context": context})
+    assert _lines(stream)[0]["context"] == context
+
+
+def test_log_redaction_leaves_the_callers_context_untouched(stream: io.StringIO) -> None:
+    context = {"headers": {"token": "abcDEF123456"}}
+    logging.getLogger("appliance.test").info("request", extra={"context": context})
+    assert context == {"headers": {"token": "abcDEF123456"}}
+
+
+def test_log_object_in_context_is_rendered_and_redacted(stream: io.StringIO) -> None:
+    class Url:
+        def __str__(self) -> str:
+            return "https://node/api?token=abcDEF123456"
+
+    logging.getLogger("appliance.test").info("request", extra={"context": {"url": Url()}})
+    assert "abcDEF123456" not in stream.getvalue()
+
+
+@pytest.mark.parametrize("text", ['body {"pin": 987654}', "kwargs {'token': 987654}"])
+def test_log_unquoted_secret_values_in_messages_are_redacted(stream: io.StringIO, text: str) -> None:
+    logging.getLogger("appliance.test").info(text)
+    assert "987654" not in stream.getvalue()
