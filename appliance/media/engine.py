@@ -90,7 +90,9 @@ class MediaCall:
         self.budget = EncoderBudget()
         self.processor: AudioProcessor | None = None
         self.audio_out = OutgoingTrack("audio", on_source_ended=self._device_lost)
-        self.video_out = OutgoingTrack("video", on_source_ended=self._device_lost)
+        self.video_out = OutgoingTrack(
+            "video", on_source_ended=self._device_lost, on_unmuted=self._request_keyframe
+        )
         self.screen_out = OutgoingTrack("video", on_source_ended=self._screenshare_ended)
         self._relays = (self.audio_out, self.video_out, self.screen_out)  # mid 0, 1, 2
         self.main_video = VideoSink("main", main_slot, size=display_size)
@@ -125,6 +127,20 @@ class MediaCall:
         self._sources[track.kind] = None
         log.warning("capture source ended", extra={"context": {"kind": track.kind}})
         self._emit("device_lost", kind=track.kind)
+
+    def _request_keyframe(self) -> None:
+        # after a video mute the far end's decoder has nothing to predict from
+        pc = self.pc
+        if pc is None:
+            return
+        for transceiver in pc.getTransceivers():
+            if transceiver.sender.track is self.video_out:
+                transceiver.sender._send_keyframe()
+
+    def _pause_when_muted(self, pause: bool) -> None:
+        # WebRTC: mute sends no RTP; RTMP: black/silence keep the FLV timeline unbroken
+        self.audio_out.pause_when_muted = pause
+        self.video_out.pause_when_muted = pause
 
     def _screenshare_ended(self, track: MediaStreamTrack) -> None:
         self._emit("screenshare_stopped", reason="track ended")
@@ -262,6 +278,7 @@ class MediaCall:
         await self._close_pc()
 
     async def _publish_rtmp(self) -> None:
+        self._pause_when_muted(False)
         await self._acquire_devices()
         self.rtmp = await RtmpCall.start(
             self.signalling,
@@ -275,6 +292,7 @@ class MediaCall:
         self._emit("connected", call_uuid=self.call_uuid)
 
     async def _call(self) -> None:
+        self._pause_when_muted(True)
         bind_budget(self.budget)
         if current_selection() is None:
             log.warning("install_codecs() was not called: aiortc's stock encoder settings are in use")
@@ -418,11 +436,14 @@ class MediaCall:
 
     # ------------------------------------------------------------- controls
     def mute_audio(self, muted: bool) -> bool:
-        """Send silence from the next frame on; returns the new state."""
+        """Stop sending audio RTP from the next frame on (RTMP: silence); returns the new state."""
         return self.audio_out.set_muted(muted)
 
     def mute_video(self, muted: bool) -> bool:
-        """Send black from the next frame on; returns the new state."""
+        """Stop sending video RTP from the next frame on (RTMP: black); returns the new state.
+
+        Unmute asks the sender for a keyframe, so the picture returns at once.
+        """
         return self.video_out.set_muted(muted)
 
     async def start_screenshare(self, source: DeviceSpec | MediaStreamTrack | None = None) -> None:

@@ -11,9 +11,13 @@ layer assumes: s16 mono 48 kHz in 20 ms frames, processed by the
 :class:`~appliance.media.processing.AudioProcessor` when one is given.
 
 Senders never hold a capture track directly but an :class:`OutgoingTrack`
-relay. Muting swaps in black or silence on the very next frame while the
-device stays open (so unmute is instant), and switching device swaps the
-relay's source without a gap in the sender.
+relay. Muting a WebRTC relay holds back every frame from the next one on,
+so aiortc's sender has nothing to encode and sends no RTP media at all
+(its RTCP task keeps running, so the connection and its consent checks stay
+up), while the device stays open and keeps being drained, so unmute is
+instant. An RTMP publish needs an unbroken FLV timeline, so its relays
+replace frames with black or silence instead (``pause_when_muted=False``).
+Switching device swaps the relay's source without a gap in the sender.
 """
 
 from __future__ import annotations
@@ -222,9 +226,16 @@ class OutgoingTrack(MediaStreamTrack):  # type: ignore[misc]
         source: MediaStreamTrack | None = None,
         *,
         on_source_ended: Callable[[MediaStreamTrack], None] | None = None,
+        on_unmuted: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.kind = kind
+        # True: muted means no frames (no RTP); False: black/silence (RTMP's FLV timeline)
+        self.pause_when_muted = True
+        # the engine asks the sender for a keyframe here, so the far end's picture
+        # comes back with the first frame after unmute instead of at the next PLI
+        self.on_unmuted = on_unmuted
+        self.frames_held = 0
         # a source that ends (device unplugged, shared window closed) leaves the relay
         # waiting for a new one, so the sender and the call survive it
         self.on_source_ended = on_source_ended
@@ -246,8 +257,10 @@ class OutgoingTrack(MediaStreamTrack):  # type: ignore[misc]
         return self._muted
 
     def set_muted(self, muted: bool) -> bool:
-        """Send black/silence from the next frame on (or real media again); returns the new state."""
-        self._muted = muted
+        """Hold back (or black out) media from the next frame on, or resume it; returns the new state."""
+        was_muted, self._muted = self._muted, muted
+        if was_muted and not muted and self.on_unmuted is not None:
+            self.on_unmuted()
         return self._muted
 
     def set_source(self, source: MediaStreamTrack | None) -> MediaStreamTrack | None:
@@ -280,6 +293,10 @@ class OutgoingTrack(MediaStreamTrack):  # type: ignore[misc]
             if not isinstance(received, av.VideoFrame | av.AudioFrame):
                 raise MediaError(f"{self.kind} source yielded {type(received).__name__}, not a decoded frame")
             frame: av.VideoFrame | av.AudioFrame = received
+            if self._muted and self.pause_when_muted:
+                # drained and dropped: the device keeps running, the sender gets nothing
+                self.frames_held += 1
+                continue
             self.frames_sent += 1
             if self._muted:
                 frame = self._replacement(frame)

@@ -50,8 +50,32 @@ async def test_open_capture_names_the_device_that_failed() -> None:
         await open_capture(DeviceSpec("video", "v4l2", "/dev/video99"))
 
 
-async def test_outgoing_track_mute_replaces_frames_with_black() -> None:
+async def test_outgoing_track_mute_holds_back_frames_while_draining_the_source() -> None:
     relay = OutgoingTrack("video", ColourTrack((255, 255, 255)))
+    async with asyncio.timeout(5):
+        await relay.recv()
+        relay.set_muted(True)
+        pending = asyncio.ensure_future(relay.recv())
+        while relay.frames_held < 3:
+            await asyncio.sleep(0.02)
+        assert not pending.done()
+        relay.set_muted(False)
+        assert np.asarray((await pending).planes[0]).mean() > 200
+
+
+async def test_outgoing_track_unmute_calls_on_unmuted_once() -> None:
+    calls: list[bool] = []
+    relay = OutgoingTrack("video", ColourTrack(), on_unmuted=lambda: calls.append(True))
+    relay.set_muted(False)
+    relay.set_muted(True)
+    relay.set_muted(False)
+    relay.set_muted(False)
+    assert calls == [True]
+
+
+async def test_outgoing_track_mute_replaces_frames_with_black_for_rtmp() -> None:
+    relay = OutgoingTrack("video", ColourTrack((255, 255, 255)))
+    relay.pause_when_muted = False
     async with asyncio.timeout(5):
         assert np.asarray((await relay.recv()).planes[0]).mean() > 200
         assert relay.set_muted(True) is True
@@ -67,9 +91,10 @@ async def test_outgoing_track_switches_source_on_the_next_frame() -> None:
         assert np.asarray((await relay.recv()).planes[0]).mean() < 30
 
 
-async def test_outgoing_track_mute_audio_gives_silence_of_the_same_shape() -> None:
+async def test_outgoing_track_mute_audio_gives_silence_of_the_same_shape_for_rtmp() -> None:
     source = await open_capture(MICROPHONE)
     relay = OutgoingTrack("audio", source)
+    relay.pause_when_muted = False
     try:
         relay.set_muted(True)
         async with asyncio.timeout(5):
