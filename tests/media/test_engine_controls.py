@@ -126,7 +126,7 @@ async def test_muted_call_keeps_sending_rtcp_sender_reports(far_end: FakeFarEnd)
             return latest[0] is not None and latest[0] != first
 
         async with asyncio.timeout(15):
-            while not await newer():
+            while not await newer():  # noqa: ASYNC110 - aiortc stats have no event
                 await asyncio.sleep(0.2)
         assert call.pc is not None and call.pc.connectionState == "connected"
     finally:

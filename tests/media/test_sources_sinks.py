@@ -56,8 +56,7 @@ async def test_outgoing_track_mute_holds_back_frames_while_draining_the_source()
         await relay.recv()
         relay.set_muted(True)
         pending = asyncio.ensure_future(relay.recv())
-        while relay.frames_held < 3:
-            await asyncio.sleep(0.02)
+        await eventually(lambda: relay.frames_held >= 3)
         assert not pending.done()
         relay.set_muted(False)
         assert np.asarray((await pending).planes[0]).mean() > 200
