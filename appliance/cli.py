@@ -1,9 +1,11 @@
 """The ``appliance`` command line.
 
 Every failure the user can fix prints one line saying what to do and exits
-non-zero; set ``APPLIANCE_DEBUG=1`` for the traceback. Subcommands that live
-in other layers (``labnode``, ``demo``) are declared here by module path and
-imported only when used, so ``appliance --version`` stays fast.
+non-zero; set ``APPLIANCE_DEBUG=1`` for the traceback. Commands are declared
+here by module path and only the one being run is imported: the demo and the
+lab node pull in aiohttp, aiortc, PyAV, numpy and pygame, which a room box
+should not load (seconds on a Pi) to print a version, check a site file or
+list profiles.
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with the arguments of ``command`` only (the others stay unimported).
+
+    ``appliance --help`` needs each command's name and help text, not its
+    options; ``appliance demo --help`` loads the demo's module for its own.
+    """
     parser = argparse.ArgumentParser(
         prog="appliance",
         description="Boot-to-call video-conferencing room appliance for Pexip Infinity.",
@@ -42,12 +49,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"appliance {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
-        command = sub.add_parser(name, help=help_text, description=help_text)
-        command.set_defaults(_module=module_name)
-        module = _load(module_name)
-        if module is not None:
-            module.add_arguments(command)
+        subparser = sub.add_parser(name, help=help_text, description=help_text)
+        subparser.set_defaults(_module=module_name)
+        if name == command:
+            module = _load(module_name)
+            if module is not None:
+                module.add_arguments(subparser)
     return parser
+
+
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv``: the first word that is not an option.
+
+    The top-level options (``--help``, ``--version``) take no value, so the
+    first non-option word is the command, if there is one.
+    """
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 def _load(module_name: str) -> _Command | None:
@@ -60,7 +82,8 @@ def _load(module_name: str) -> _Command | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(chosen_command(argv))
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()

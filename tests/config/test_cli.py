@@ -13,12 +13,60 @@ import pytest
 from appliance import __version__
 from appliance.cli import main
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def test_cli_version_prints_the_package_version() -> None:
     exe = shutil.which("appliance", path=str(Path(sys.executable).parent))
     assert exe, "the console entry point is installed with the package"
     result = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == f"appliance {__version__}"
+
+
+# What the demo and the lab node need, and the configuration tools must not load.
+MEDIA_STACK = ("aiohttp", "aiortc", "av", "numpy", "pygame")
+_LOADED_AFTER = """
+import sys
+from appliance.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(" ".join(m for m in {modules!r} if m in sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--version"],
+        ["--help"],
+        ["profiles", "list"],
+        ["profiles", "show", "ci-virtual"],
+        ["config", "check"],
+    ],
+)
+def test_cli_configuration_commands_do_not_import_the_media_stack(argv: list[str]) -> None:
+    if argv == ["config", "check"]:
+        argv = [*argv, str(REPO / "examples" / "site" / "lab-meet.toml")]
+    script = _LOADED_AFTER.format(modules=MEDIA_STACK)
+    result = subprocess.run(
+        [sys.executable, "-c", script, *argv], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stderr.splitlines()[-1].split() == []
+
+
+def test_cli_help_lists_every_command_without_loading_it(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("config", "profiles", "labnode", "demo"))
+
+
+def test_cli_command_help_still_shows_its_own_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    assert "--screenshots" in capsys.readouterr().out
 
 
 def test_cli_config_check_accepts_every_example(
