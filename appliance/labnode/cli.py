@@ -103,7 +103,9 @@ async def _serve(args: argparse.Namespace) -> None:
             flush=True,
         )
         if args.bots:
-            print(f"bots: {args.bots} in every meeting room (not reception or sso)", flush=True)
+            print(
+                f"bots: {args.bots} in every meeting room (not reception, sso, direct or lobby)", flush=True
+            )
         for room in node.rooms:
             print(f"  {node.url}/api/client/v2/conferences/{room.alias}  {room.describe()}", flush=True)
         await stop.wait()

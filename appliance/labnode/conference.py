@@ -34,6 +34,8 @@ HubFactory = Callable[["Conference"], MediaHub]
 
 DISCONNECTED_BY_HOST = "Disconnected by another participant"
 CONFERENCE_ENDED = "Conference terminated by another participant"
+# Reference §7 (#pex141): what Guests are told when the last Host left.
+HOSTS_DEPARTED = "All conference hosts departed hosted conference"
 
 
 class Conference:
@@ -49,12 +51,7 @@ class Conference:
         self.room = room
         self._now = wall_clock
         self.members: dict[str, Member] = {}
-        self.locked = room.locked
-        self.guests_muted = False
-        self.guests_can_unmute = True
-        self.started = not room.wait_for_host
-        self.transforms: dict[str, Any] = {}
-        self.classification_level: int | None = 0 if room.classification_levels else None
+        self._reset_state()
         self._log = get_logger(__name__, conference=room.alias)
         # Made on first need (a call, a bot, an answered dial-out): a hub
         # owns threads and a compositor, and most rooms never see media.
@@ -64,6 +61,15 @@ class Conference:
         # Direct-media rooms relay their members' signalling instead of mixing.
         self.direct = DirectMediaRelay(self)
         self._last_stage: list[dict[str, Any]] | None = None
+
+    def _reset_state(self) -> None:
+        """The room's initial conference state: at start, and again once a conference ends."""
+        self.locked = self.room.locked
+        self.guests_muted = False
+        self.guests_can_unmute = True
+        self.started = not self.room.wait_for_host
+        self.transforms: dict[str, Any] = {}
+        self.classification_level: int | None = 0 if self.room.classification_levels else None
 
     # --- roster ----------------------------------------------------------------
 
@@ -128,10 +134,31 @@ class Conference:
         return None
 
     def remove(self, participant_uuid: str, reason: str | None) -> None:
-        """Take a participant out; ``reason`` is sent to it as ``disconnect`` first."""
-        member = self.members.pop(participant_uuid, None)
+        """Take a participant out; ``reason`` is sent to it as ``disconnect`` first.
+
+        As on Infinity, the conference ends when the last participant leaves
+        (bots do not keep it alive: they are the node's own furniture), so the
+        next joiner finds the room as configured, not locked or muted by a
+        meeting that is over. In a room with ``guests_leave_with_last_host``
+        the Guests are disconnected once no Host is left (#pex141).
+        """
+        member = self._take_out(participant_uuid, reason)
         if member is None:
             return
+        if member.is_host and self.room.ends_without_host and self.started and not self._hosts_left():
+            for guest in [m for m in self.members.values() if m.kind is not Kind.BOT]:
+                self._take_out(guest.uuid, HOSTS_DEPARTED)
+        if not any(m.kind is not Kind.BOT for m in self.members.values()):
+            self._end()
+        self._refresh()
+
+    def _hosts_left(self) -> bool:
+        return any(m.is_host and m.kind is not Kind.BOT for m in self.members.values())
+
+    def _take_out(self, participant_uuid: str, reason: str | None) -> Member | None:
+        member = self.members.pop(participant_uuid, None)
+        if member is None:
+            return None
         member.gone = True
         if reason is not None:
             member.send(Event("disconnect", {"reason": reason}))
@@ -143,7 +170,19 @@ class Conference:
         self.direct.remove_member(participant_uuid)
         self._log.info("participant left", extra={"context": {"uuid": participant_uuid, "reason": reason}})
         self._broadcast(Event("participant_delete", {"uuid": participant_uuid}))
-        self._refresh()
+        return member
+
+    def _end(self) -> None:
+        """Nobody is left: back to the room's initial state (bots stay, as the room has them)."""
+        if self.presentation.presenter is not None:
+            presenter = self.members.get(self.presentation.presenter)
+            if presenter is not None:
+                self.presentation.release(presenter)
+        self._reset_state()
+        self._last_stage = None
+        for member in self.members.values():
+            self.update(member, is_muted=False, spotlight=0.0, buzz_time=0.0)
+        self._log.info("conference ended: no participants left")
 
     def attach_stream(self, member: Member) -> EventStream:
         """Open an event stream: sync block, conference_update, layout, stage, then live events."""
@@ -164,6 +203,12 @@ class Conference:
         presenter = self.presentation.presenter
         if presenter is not None and presenter != member.uuid and presenter in self.members:
             stream.push(Event("presentation_start", self.presentation.start_body()))
+            # Stills are announced only when they change: a late joiner (or a
+            # reconnected stream) would otherwise have nothing to fetch until
+            # the next slide.
+            frame = self.presentation.frame_event()
+            if frame is not None:
+                stream.push(frame)
         member.streams.append(stream)
         return stream
 

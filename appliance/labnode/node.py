@@ -100,8 +100,13 @@ class NodeState:
             for alias in room.all_aliases:
                 self._index[alias.lower()] = conference
             # Node-wide bots fill the meeting rooms, not the reception or
-            # the SSO room, whose point is the admission path.
-            plain_vmr = not room.reception and not room.identity_providers
+            # the SSO room, whose point is the admission path; not the
+            # direct-media room (a third party breaks its two-party call and
+            # its welcome splash); not a room where Guests wait for a Host
+            # (bots are Guests and would sit there before any Host came).
+            plain_vmr = not (
+                room.reception or room.identity_providers or room.direct_media or room.wait_for_host
+            )
             for n in range(room.bots or (self.settings.bots if plain_vmr else 0)):
                 conference.add_bot(f"Bot {n + 1}")
 

@@ -27,6 +27,8 @@ class Presentation:
     def __init__(self, conference: Conference) -> None:
         self._conference = conference
         self.presenter: str | None = None
+        # reference §6: "video" for a slides-line share, "static" for JPEG presenting
+        self.source = "video"
         self.frame_id = 0
         self.jpeg: bytes | None = None
         self.high_jpeg: bytes | None = None
@@ -39,13 +41,19 @@ class Presentation:
             "presenter_name": member.participant.display_name,
             "presenter_uri": member.participant.uri,
             "presenter_uuid": member.uuid,
-            "presenter_source": "video",
+            "presenter_source": self.source,
         }
 
-    def take(self, member: Member) -> None:
+    def take(self, member: Member, *, jpegs: bool = False) -> None:
+        """Give ``member`` the floor; ``jpegs`` is PexRTC's JPEG presenting (``take_floor {jpegs:true}``)."""
         conference = self._conference
+        source = "static" if jpegs else "video"
         previous = conference.members.get(self.presenter or "")
+        if previous is member and source == self.source:
+            return
+        self.source = source
         if previous is member:
+            conference.broadcast(Event("presentation_start", self.start_body()), exclude=member.uuid)
             return
         self.presenter = member.uuid
         self.jpeg = self.high_jpeg = None
@@ -62,6 +70,7 @@ class Presentation:
             return False
         conference = self._conference
         self.presenter = None
+        self.source = "video"
         self.jpeg = self.high_jpeg = None
         if not member.gone:
             conference.update(member, is_presenting=False)
@@ -75,10 +84,16 @@ class Presentation:
             return
         self.frame_id += 1
         self.jpeg, self.high_jpeg = jpeg, high_jpeg
+        event = self.frame_event()
+        assert event is not None
+        self._conference.broadcast(event, exclude=self.presenter)
+
+    def frame_event(self) -> Event | None:
+        """The ``presentation_frame`` for the current still, ``None`` before the first one."""
+        if self.presenter is None or self.jpeg is None:
+            return None
         frame = str(self.frame_id)
-        self._conference.broadcast(
-            Event("presentation_frame", {"id": frame}, id=frame), exclude=self.presenter
-        )
+        return Event("presentation_frame", {"id": frame}, id=frame)
 
     def still(self, *, high: bool) -> bytes | None:
         return self.high_jpeg if high else self.jpeg

@@ -63,6 +63,10 @@ class RoomConfig:
     # Guests wait in ``waiting_room`` until a Host joins with media or
     # calls ``start_conference``.
     wait_for_host: bool = False
+    # Disconnect the Guests (#pex141) when the last Host leaves a started
+    # conference. ``None`` follows ``wait_for_host``: on Infinity, Guests of
+    # a room where they must wait for a Host cannot carry on without one.
+    guests_leave_with_last_host: bool | None = None
     # A Virtual Auditorium accepts ``host_layout``/``guest_layout``.
     auditorium: bool = False
     direct_media: bool = False
@@ -81,6 +85,12 @@ class RoomConfig:
     @property
     def display_name(self) -> str:
         return self.name or self.alias
+
+    @property
+    def ends_without_host(self) -> bool:
+        if self.guests_leave_with_last_host is None:
+            return self.wait_for_host
+        return self.guests_leave_with_last_host
 
     @property
     def guests_without_pin(self) -> bool:
@@ -142,6 +152,7 @@ _KEYS: Final = {
     "reception": bool,
     "identity_providers": list,
     "wait_for_host": bool,
+    "guests_leave_with_last_host": bool,
     "auditorium": bool,
     "direct_media": bool,
     "locked": bool,

@@ -260,12 +260,15 @@ async def direct_message(request: web.Request) -> web.Response:
 async def take_floor(request: web.Request) -> web.Response:
     ctx = Context(request)
     ctx.require_self()
-    await read_object(request)
+    body = await read_object(request)
+    jpegs = body.get("jpegs", False)
+    if not isinstance(jpegs, bool):
+        raise ApiError(400, "Field jpegs: expected true or false")
     if not (ctx.member.is_host or ctx.conference.room.guests_can_present):
         raise ApiError(403, "Guests may not present in this conference")
     if not ctx.member.in_conference:
         raise ApiError(403, "Not in the conference yet")
-    ctx.conference.presentation.take(ctx.member)
+    ctx.conference.presentation.take(ctx.member, jpegs=jpegs)
     return ok(None)
 
 

@@ -171,3 +171,24 @@ async def test_events_splash_screen_in_direct_media_room(api: Api) -> None:
     cleared = await reader.wait_for("splash_screen")
     assert cleared.data is None
     assert cleared.raw[-1] == "data: null"
+
+
+async def test_events_joiner_during_presentation_gets_current_frame(api: Api, node: LabNode) -> None:
+    alice = await api.join("meet", "Alice")
+    await alice.post(f"participants/{alice.uuid}/take_floor")
+    node.conference("meet").on_presentation_still(b"\xff\xd8small", b"\xff\xd8large")
+    bob = await api.join("meet", "Bob")
+    reader = await bob.events()
+    await reader.wait_for("presentation_start")
+    frame = await reader.next()
+    assert (frame.name, frame.id, frame.data) == ("presentation_frame", "1", {"id": "1"})
+
+
+async def test_events_joiner_before_first_still_gets_no_frame(api: Api, node: LabNode) -> None:
+    alice = await api.join("meet", "Alice")
+    await alice.post(f"participants/{alice.uuid}/take_floor")
+    bob = await api.join("meet", "Bob")
+    reader = await bob.events()
+    await reader.wait_for("presentation_start")
+    await alice.post("message", {"type": "text/plain", "payload": "next"})
+    assert (await reader.next()).name == "message_received"

@@ -306,3 +306,38 @@ async def test_transfer_into_locked_room_is_not_held(api: Api) -> None:
     refer = await reader.wait_for("refer")
     joined = await api.join("pinned", "Other", token=refer.data["token"])
     assert joined.result["current_service_type"] == "conference"
+
+
+async def test_take_floor_reports_video_source_for_slides_line_share(api: Api) -> None:
+    alice = await api.join("meet", "Alice")
+    bob = await api.join("meet", "Bob")
+    reader = await bob.events()
+    await reader.wait_for("stage")
+    await alice.post(f"participants/{alice.uuid}/take_floor")
+    start = await reader.wait_for("presentation_start")
+    assert start.data["presenter_source"] == "video"
+
+
+async def test_take_floor_with_jpegs_reports_static_source(api: Api) -> None:
+    alice = await api.join("meet", "Alice")
+    bob = await api.join("meet", "Bob")
+    reader = await bob.events()
+    await reader.wait_for("stage")
+    await alice.post(f"participants/{alice.uuid}/take_floor", {"jpegs": True})
+    start = await reader.wait_for("presentation_start")
+    assert start.data["presenter_source"] == "static"
+
+
+async def test_late_joiner_sees_static_source_of_jpeg_presentation(api: Api) -> None:
+    alice = await api.join("meet", "Alice")
+    await alice.post(f"participants/{alice.uuid}/take_floor", {"jpegs": True})
+    bob = await api.join("meet", "Bob")
+    reader = await bob.events()
+    start = await reader.wait_for("presentation_start")
+    assert start.data["presenter_source"] == "static"
+
+
+async def test_take_floor_with_non_boolean_jpegs_is_400(api: Api) -> None:
+    alice = await api.join("meet", "Alice")
+    status, body = await alice.post(f"participants/{alice.uuid}/take_floor", {"jpegs": "yes"})
+    assert (status, body["status"]) == (400, "failed")
