@@ -28,8 +28,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
+from appliance.log import get_logger
 from appliance.pexrtc import params as check
 from appliance.pexrtc.call import CallType, JoinSettings, NotConnected
 from appliance.pexrtc.callbacks import Handler
@@ -37,18 +39,67 @@ from appliance.pexrtc.core import Conference
 from appliance.pexrtc.media import MediaOutputs, MediaPreferences
 from appliance.pexrtc.runner import Runner
 
-CALLBACKS = (
-    "onSetup", "onAuth", "onConnect", "onError", "onDisconnect", "onConferenceUpdate", "onLayoutUpdate",
-    "onPresentation", "onPresentationReload", "onRosterList", "onParticipantCreate", "onParticipantUpdate",
-    "onParticipantDelete", "onChatMessage", "onDirectMessage", "onApplicationMessage", "onStageUpdate",
-    "onPresentationConnected", "onPresentationDisconnected", "onScreenshareConnected",
-    "onScreenshareStopped", "onCallTransfer", "onFECC", "onSplashScreen",
+_log = get_logger(__name__)
+
+# What each callback is emitted with, in order: the document's parameter
+# list, then the extras pexrtc.js passes that the document describes in
+# prose (v32's overlay_text_enabled, the SSO flow's disable_popup_flow).
+# Every emission goes through :func:`callback_arguments`, which refuses a
+# callback or an argument list outside this table, and the conformance test
+# compares the table with the document: together they cover what handlers
+# really receive.
+CALLBACK_ARGUMENTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
+    "onSetup": ("stream", "pin_status", "conference_extension", "idp_selection"),
+    "onAuth": ("redirect_url", "idp_uuid", "idp_name", "disable_popup_flow"),
+    "onConnect": ("stream",),
+    "onError": ("err",),
+    "onDisconnect": ("reason",),
+    "onConferenceUpdate": ("properties",),
+    "onLayoutUpdate": ("view", "participants", "requested_layout", "overlay_text_enabled"),
+    "onPresentation": ("setting", "presenter", "uuid", "presenter_source"),
+    "onPresentationReload": ("url",),
+    "onRosterList": ("roster",),
+    "onParticipantCreate": ("participant",),
+    "onParticipantUpdate": ("participant",),
+    "onParticipantDelete": ("participant",),
+    "onChatMessage": ("message",),
+    "onDirectMessage": ("message",),
+    "onApplicationMessage": ("message",),
+    "onStageUpdate": ("stage",),
+    "onPresentationConnected": ("stream",),
+    "onPresentationDisconnected": ("reason",),
+    "onScreenshareConnected": ("stream",),
+    "onScreenshareStopped": ("reason",),
+    "onCallTransfer": ("alias",),
+    "onFECC": ("signal",),
+    "onSplashScreen": ("properties",),  # emitted with none to clear the screen
+})  # fmt: skip
+
+CALLBACKS: Final = tuple(CALLBACK_ARGUMENTS)
+
+INSTANCE_VARIABLES: Final = (
+    "audio_source", "video_source", "autoGainControl", "recv_audio", "recv_video", "bandwidth_in",
+    "bandwidth_out", "call_tag", "default_stun", "echoCancellation", "fecc_supported", "h264_enabled",
+    "noiseSuppression", "screenshare_fps", "turn_server", "user_media_stream", "user_presentation_stream",
+    "vp8_enabled", "vp9_enabled",
 )  # fmt: skip
 
-# Instance variables a running call picks up at the next renegotiate().
-CHANGEABLE_IN_CALL = frozenset(
+# Instance variables a running call picks up at the next renegotiate(); the
+# others are read once, at makeCall, so setting one mid-call is logged as
+# having no effect on this call (the document's "Changeable in-call").
+CHANGEABLE_IN_CALL: Final = frozenset(
     {"audio_source", "video_source", "bandwidth_in", "bandwidth_out", "recv_audio", "recv_video"}
 )
+
+
+def callback_arguments(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Check one emission against :data:`CALLBACK_ARGUMENTS`; a mismatch is a bug and raises."""
+    declared = CALLBACK_ARGUMENTS.get(name)
+    if declared is None:
+        raise ValueError(f"PexRTC has no callback {name!r}")
+    if len(args) > len(declared):
+        raise TypeError(f"PexRTC {name} emitted with {len(args)} arguments; it takes {declared}")
+    return args
 
 
 class PexRTC:
@@ -114,7 +165,24 @@ class PexRTC:
         self.client_id: str | None = "PexRTC"
 
         self._run = Runner(self, loop)
-        self._core = Conference(self._run.emit, verify_tls=verify_tls, ca_file=ca_file, outputs=outputs)
+        self._core = Conference(self._emit, verify_tls=verify_tls, ca_file=ca_file, outputs=outputs)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A ported page may set, say, echoCancellation mid-call and expect it
+        # to apply; it cannot (the value was read at makeCall), so say so.
+        if name in INSTANCE_VARIABLES and name not in CHANGEABLE_IN_CALL and self._in_call():
+            _log.warning(
+                "PexRTC %s is not changeable in a call: the new value applies from the next makeCall", name
+            )
+        object.__setattr__(self, name, value)
+
+    def _in_call(self) -> bool:
+        core = self.__dict__.get("_core")
+        return core is not None and core.uuid is not None
+
+    def _emit(self, name: str, *args: Any) -> None:
+        """The core's report function, held to :data:`CALLBACK_ARGUMENTS`."""
+        self._run.emit(name, *callback_arguments(name, args))
 
     # -- fields (readable after onSetup) ---------------------------------------
 
@@ -432,4 +500,12 @@ def _check_call_type(call_type: str | None) -> None:
     CallType.parse(call_type)
 
 
-__all__ = ["CALLBACKS", "CHANGEABLE_IN_CALL", "NotConnected", "PexRTC"]
+__all__ = [
+    "CALLBACKS",
+    "CALLBACK_ARGUMENTS",
+    "CHANGEABLE_IN_CALL",
+    "INSTANCE_VARIABLES",
+    "NotConnected",
+    "PexRTC",
+    "callback_arguments",
+]

@@ -15,7 +15,13 @@ import pytest
 
 from appliance import PexRTC
 from appliance.pexrtc.conformance import ApiDocument, load, parse
-from appliance.pexrtc.facade import CALLBACKS
+from appliance.pexrtc.facade import (
+    CALLBACK_ARGUMENTS,
+    CALLBACKS,
+    CHANGEABLE_IN_CALL,
+    INSTANCE_VARIABLES,
+    callback_arguments,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO / ".." / "shared" / "seeds" / "pexrtc-api-v33.txt"
@@ -26,6 +32,13 @@ DOCUMENTED_PARAMETER_DEFAULTS = {
     ("dialOut", "role"): "HOST",
     ("transferParticipant", "role"): "chair",
     ("renegotiate", "resend_sdp"): False,
+}
+
+# Arguments pexrtc.js passes after a callback's documented list, described
+# in the document's prose: v32's overlay flag and the SSO popup choice.
+DOCUMENTED_EXTRA_ARGUMENTS = {
+    "onLayoutUpdate": ("overlay_text_enabled",),
+    "onAuth": ("disable_popup_flow",),
 }
 
 
@@ -77,6 +90,37 @@ def test_conformance_every_callback_is_an_assignable_attribute(document: ApiDocu
     assert tuple(document.callbacks) == CALLBACKS
     for name in document.callbacks:
         assert getattr(rtc, name) is None
+
+
+def test_conformance_every_callback_is_emitted_with_the_document_arguments(document: ApiDocument) -> None:
+    wrong = {}
+    for name, documented in document.callbacks.items():
+        expected = documented + DOCUMENTED_EXTRA_ARGUMENTS.get(name, ())
+        emitted = CALLBACK_ARGUMENTS.get(name)
+        if emitted != expected:
+            wrong[name] = f"emitted with {emitted}, document says {expected}"
+    assert wrong == {}
+
+
+def test_conformance_emitting_more_arguments_than_declared_is_refused() -> None:
+    with pytest.raises(TypeError, match="onPresentation"):
+        callback_arguments("onPresentation", (True, "Alice <sip:a@x>", "uuid", "source", "extra"))
+
+
+def test_conformance_emitting_a_callback_outside_the_document_is_refused() -> None:
+    with pytest.raises(ValueError, match="onPresentationStarted"):
+        callback_arguments("onPresentationStarted", ())
+
+
+def test_conformance_the_core_emits_through_the_argument_table(rtc: PexRTC) -> None:
+    core_emit = rtc.conference._emit  # what Conference reports through
+    with pytest.raises(TypeError, match="onConnect"):
+        core_emit("onConnect", None, "a second stream")
+
+
+def test_conformance_instance_variables_are_the_documents(document: ApiDocument) -> None:
+    assert set(INSTANCE_VARIABLES) == set(document.instance_variables)
+    assert set(INSTANCE_VARIABLES) >= CHANGEABLE_IN_CALL
 
 
 def test_conformance_every_instance_variable_has_the_document_default(
