@@ -48,7 +48,7 @@ from appliance.media.processing import AudioProcessor
 from appliance.media.rtmp_call import RTMP_CALL_TYPES, RtmpCall
 from appliance.media.signalling import CallSignalling, awaits_node_offer
 from appliance.media.sinks import AudioOutput, AudioSink, DisplayFrame, VideoSink
-from appliance.media.sources import CaptureTrack, DeviceSpec, OutgoingTrack, open_capture
+from appliance.media.sources import CaptureTrack, DeviceSpec, OutgoingTrack, ThrottledTrack, open_capture
 from appliance.media.stats import StatsTracker
 from appliance.media.transceivers import add_lines, apply_lines, attach_to_offer
 
@@ -447,17 +447,25 @@ class MediaCall:
         return self.video_out.set_muted(muted)
 
     async def start_screenshare(self, source: DeviceSpec | MediaStreamTrack | None = None) -> None:
-        """Send presentation on the slides m-line (the facade takes the floor first)."""
+        """Send presentation on the slides m-line (the facade takes the floor first).
+
+        Every source is held to ``screenshare_fps``: a device in its reader
+        thread, a caller's track (``user_presentation_stream`` or ``source``)
+        through a :class:`ThrottledTrack`.
+        """
+        fps = self.settings.screenshare_fps
         if isinstance(source, DeviceSpec) or source is None:
             spec = source or self.settings.screen_source
             if spec is None and self.settings.user_presentation_stream:
-                track: MediaStreamTrack = self.settings.user_presentation_stream[0]
+                # the caller keeps owning its stream: stopping the share leaves it live
+                track: MediaStreamTrack = ThrottledTrack(self.settings.user_presentation_stream[0], fps)
             elif spec is None:
                 raise MediaError("no screen source: set screen_source or user_presentation_stream")
             else:
-                track = await open_capture(spec, max_fps=self.settings.screenshare_fps)
+                track = await open_capture(spec, max_fps=fps)
         else:
-            track = source
+            # a track handed to present() is ours to stop when the share ends, as before
+            track = ThrottledTrack(source, fps, owns_source=True)
         old = self.screen_out.set_source(track)
         if old is not None and old is not track:
             old.stop()
@@ -466,7 +474,7 @@ class MediaCall:
 
     def stop_screenshare(self) -> None:
         old = self.screen_out.set_source(None)
-        if old is not None and old not in (self.settings.user_presentation_stream or ()):
+        if old is not None:
             old.stop()
 
     # ------------------------------------------------------------- hang-up

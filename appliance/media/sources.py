@@ -199,6 +199,45 @@ async def open_capture(
     return await CaptureTrack(spec, max_fps=max_fps, processor=processor).open()
 
 
+class ThrottledTrack(MediaStreamTrack):  # type: ignore[misc]
+    """A caller's video track passed on at no more than ``max_fps``.
+
+    ``screenshare_fps`` must hold for a presentation whatever its source:
+    capture devices drop frames in their reader thread, and a caller's track
+    (``user_presentation_stream``, ``present(stream)``) goes through this.
+    Frames in between are read and dropped, so the source never backs up.
+    The caller owns its track: stopping this stops it only when ``owns_source``.
+    """
+
+    kind = "video"
+
+    def __init__(self, source: MediaStreamTrack, max_fps: float, *, owns_source: bool = False) -> None:
+        super().__init__()
+        self.source = source
+        self.interval = 1.0 / max_fps if max_fps > 0 else 0.0
+        self.owns_source = owns_source
+        self._last: float | None = None
+        self.frames_dropped = 0
+
+    async def recv(self) -> av.VideoFrame:
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            frame = await self.source.recv()
+            now = time.monotonic()
+            # 2 ms of slack so a source paced at exactly max_fps is not halved by jitter
+            if self._last is not None and now - self._last < self.interval - 0.002:
+                self.frames_dropped += 1
+                continue
+            self._last = now
+            return frame
+
+    def stop(self) -> None:
+        super().stop()
+        if self.owns_source:
+            self.source.stop()
+
+
 def black_frame(width: int, height: int) -> av.VideoFrame:
     """A black yuv420p picture (limited-range Y = 16)."""
     frame = av.VideoFrame(width, height, "yuv420p")

@@ -408,3 +408,35 @@ async def test_downgrade_to_audioonly_idles_the_video_lines(far_end: FakeFarEnd)
         assert call.video_out.source is None
     finally:
         await call.close()
+
+
+async def test_user_presentation_stream_is_held_to_screenshare_fps(far_end: FakeFarEnd) -> None:
+    fast = ColourTrack((0, 255, 0))
+    fast.fps = 30
+    call = MediaCall(far_end, settings(user_presentation_stream=[fast], screenshare_fps=5.0))
+    try:
+        await call.start()
+        await call.start_screenshare()
+        await eventually(lambda: fast._count >= 60)  # two seconds of the 30 fps source
+        relayed = call.screen_out.frames_sent
+        # 5 of every 30 frames pass (one more for the first and for pacing jitter)
+        assert 0 < relayed <= fast._count * 5 / 30 + 2
+        call.stop_screenshare()
+        assert fast.readyState == "live"  # the caller's track is the caller's
+    finally:
+        await call.close()
+
+
+async def test_a_track_given_to_start_screenshare_is_held_to_screenshare_fps(far_end: FakeFarEnd) -> None:
+    fast = ColourTrack((0, 255, 0))
+    fast.fps = 30
+    call = MediaCall(far_end, settings(screenshare_fps=5.0))
+    try:
+        await call.start()
+        await call.start_screenshare(fast)
+        await eventually(lambda: fast._count >= 60)
+        assert 0 < call.screen_out.frames_sent <= fast._count * 5 / 30 + 2
+        call.stop_screenshare()
+        assert fast.readyState == "ended"
+    finally:
+        await call.close()
