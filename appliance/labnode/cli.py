@@ -39,6 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-media", action="store_true", help="signalling only; calls are refused")
     parser.add_argument(
+        "--width", type=int, default=640, help="width of the composed video, even pixels (default 640)"
+    )
+    parser.add_argument(
+        "--height", type=int, default=360, help="height of the composed video, even pixels (default 360)"
+    )
+    parser.add_argument("--fps", type=int, default=15, help="frame rate of the composed video (default 15)")
+    parser.add_argument(
         "--ice-address",
         action="append",
         metavar="ADDR",
@@ -55,11 +62,23 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--tls-cert and --tls-key go together; give both, or use --tls-self-signed")
     if args.bots < 0 or args.bots > 16:
         raise ConfigError(f"--bots: expected 0 to 16, found {args.bots}")
+    check_video(args.width, args.height, args.fps)
     if args.token_lifetime <= 0:
         raise ConfigError(f"--token-lifetime: expected seconds > 0, found {args.token_lifetime}")
     use_host_addresses(ice_addresses(args.host, args.ice_address))
     asyncio.run(_serve(args))
     return 0
+
+
+def check_video(width: int, height: int, fps: int) -> None:
+    """Refuse a composed format the encoder cannot take (yuv420p needs even sides)."""
+    for name, value, low, high in (("--width", width, 64, 3840), ("--height", height, 64, 2160)):
+        if not low <= value <= high or value % 2:
+            raise ConfigError(
+                f"{name}: expected an even number of pixels from {low} to {high}, found {value}"
+            )
+    if not 1 <= fps <= 60:
+        raise ConfigError(f"--fps: expected 1 to 60, found {fps}")
 
 
 def ice_addresses(host: str, explicit: list[str] | None) -> list[str] | None:
@@ -91,6 +110,9 @@ async def _serve(args: argparse.Namespace) -> None:
         token_lifetime=args.token_lifetime,
         cors_origins=args.cors_origin,
         ssl_context=ssl_context,
+        width=args.width,
+        height=args.height,
+        fps=args.fps,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -99,7 +121,9 @@ async def _serve(args: argparse.Namespace) -> None:
     async with node:
         print(f"lab node listening on {node.url}", flush=True)
         print(
-            f"media: {'on' if node.media_enabled else 'off (' + node.state.media_unavailable + ')'}",
+            f"media: on, composed {args.width}x{args.height}@{args.fps}"
+            if node.media_enabled
+            else f"media: off ({node.state.media_unavailable})",
             flush=True,
         )
         if args.bots:

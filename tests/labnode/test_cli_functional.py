@@ -90,3 +90,45 @@ async def test_cli_labnode_bad_rooms_file_exits_with_one_line(tmp_path: Path) ->
         _out, err = await process.communicate()
     assert process.returncode == 1
     assert "host_pin" in err.decode().splitlines()[-1]
+
+
+async def _labnode(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "appliance.cli",
+        "labnode",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+@pytest.mark.timeout(60)
+async def test_cli_labnode_video_flags_set_the_composed_format() -> None:
+    process = await _labnode("--port", "0", "--width", "320", "--height", "180", "--fps", "10")
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(30):
+            await process.stdout.readline()
+            media = (await process.stdout.readline()).decode().strip()
+        assert media == "media: on, composed 320x180@10"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(15):
+            await process.communicate()
+
+
+@pytest.mark.timeout(60)
+async def test_cli_labnode_odd_width_exits_with_one_line() -> None:
+    process = await _labnode("--port", "0", "--width", "641")
+    async with asyncio.timeout(30):
+        _out, err = await process.communicate()
+    assert process.returncode == 1
+    assert (
+        err.decode()
+        .splitlines()[-1]
+        .endswith("--width: expected an even number of pixels from 64 to 3840, found 641")
+    )
