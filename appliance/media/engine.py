@@ -24,7 +24,13 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from aiortc import RTCBundlePolicy, RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCIceCandidate,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
@@ -200,7 +206,13 @@ class MediaCall:
         )
 
     # ------------------------------------------------------------ call setup
-    def _new_peer_connection(self) -> RTCPeerConnection:
+    def ice_configuration(self) -> RTCConfiguration:
+        """The servers this call may use: the node's, the site's, nothing else.
+
+        Never ``iceServers=None`` (aiortc's public STUN default); TURN servers
+        learnt from ``calls`` answers are kept once each, however many times
+        the call is restarted.
+        """
         stun: list[str | Mapping[str, Any]] = list(self._node_stun)
         if self.settings.default_stun:
             stun.append(self.settings.default_stun)
@@ -211,6 +223,10 @@ class MediaCall:
         # one transport for all m-lines, as Pexip expects (§13): aiortc's default
         # (balanced) gives audio its own transport and strands the slides line
         configuration.bundlePolicy = RTCBundlePolicy.MAX_BUNDLE
+        return configuration
+
+    def _new_peer_connection(self) -> RTCPeerConnection:
+        configuration = self.ice_configuration()
         pc = RTCPeerConnection(configuration=configuration)
 
         @pc.on("track")
@@ -311,8 +327,9 @@ class MediaCall:
             media_type=media_type(self.settings.call_type),
         )
         self.call_uuid = answer.call_uuid
-        if answer.turn:
-            self._node_turn.extend(answer.turn)
+        for server in answer.turn or ():
+            if server not in self._node_turn:  # each restart's answer names them again
+                self._node_turn.append(server)
         if awaits_node_offer(answer):
             log.info("node will offer (direct media)", extra={"context": {"call": answer.call_uuid}})
             # forget it first: a second aiortc close() of a connection whose first

@@ -64,18 +64,24 @@ def rtc_configuration(
     server at all: aiortc's public default is never used.
     """
     servers: list[RTCIceServer] = []
+    seen: set[tuple[tuple[str, ...], str | None, str | None]] = set()
+
+    def add(urls: Any, username: Any = None, credential: Any = None) -> None:
+        key = ((urls,) if isinstance(urls, str) else tuple(urls), username, credential)
+        if key not in seen:  # the node and the site may name the same server
+            seen.add(key)
+            servers.append(RTCIceServer(urls=urls, username=username, credential=credential))
+
     for entry in stun:
         if isinstance(entry, str):
             url: Any = entry
         else:
             url = entry.get("urls", entry.get("url"))
         if url:
-            servers.append(RTCIceServer(urls=url))
+            add(url)
     for entry in turn:
         urls = entry.get("urls", entry.get("url"))
         if not urls:
             continue
-        servers.append(
-            RTCIceServer(urls=urls, username=entry.get("username"), credential=entry.get("credential"))
-        )
+        add(urls, entry.get("username"), entry.get("credential"))
     return RTCConfiguration(iceServers=servers)

@@ -122,6 +122,7 @@ class FakeFarEnd:
         self._tasks: set[asyncio.Task[None]] = set()
         self.calls_made = 0
         self.answer_kbps: int | None = None  # b=AS this end puts on its answer
+        self.turn: list[dict[str, Any]] = []  # TURN servers named in every calls answer
 
     # -- CallSignalling
     async def create_call(
@@ -135,7 +136,7 @@ class FakeFarEnd:
         await self._close_pc()
         self.pc = self._new_pc()
         answer = await self._answer(sdp)
-        return CallAnswer(call_uuid, answer)
+        return CallAnswer(call_uuid, answer, turn=tuple(self.turn))
 
     async def ack(self, call_uuid: str, sdp: str | None = None) -> None:
         self.log.append(("ack", {"call_uuid": call_uuid, "sdp": sdp}))
