@@ -380,7 +380,12 @@ class Conference:
         """Drop the media call and keep the roster-only participant (``disconnectcall``)."""
         media, self._media = self._media, None
         if media is not None:
-            await media.close()
+            await self._close_media(media, "Call disconnected")
+
+    async def _close_media(self, media: CallMedia, reason: str) -> None:
+        """Hang up; a presentation being received ends with it ("on errors and call disconnect")."""
+        self._presentation.call_ended(media, reason)
+        await media.close()
 
     async def get_presentation(self) -> None:
         """Full-frame-rate presentation: the slides m-line of the call (a presentation call if none)."""
@@ -415,7 +420,7 @@ class Conference:
         await self._drop_session(reason=reason)
         self._phase = Phase.CLOSED
 
-    async def _drop_session(self, *, reason: str | None) -> None:
+    async def _drop_session(self, *, reason: str | None, media_reason: str = "Call disconnected") -> None:
         self._direct.clear()
         media, self._media = self._media, None
         session, self._session = self._session, None
@@ -423,7 +428,7 @@ class Conference:
             self._unsubscribe()
             self._unsubscribe = None
         if media is not None:
-            await media.close()
+            await self._close_media(media, media_reason)
         if session is not None:
             try:
                 if reason is not None and session.joined:
@@ -436,7 +441,7 @@ class Conference:
     async def _fail(self, message: str) -> None:
         """onError is fatal: everything is torn down before it is reported."""
         _log.error("call failed: %s", message)
-        await self._drop_session(reason=None)
+        await self._drop_session(reason=None, media_reason=message)
         self._phase = Phase.CLOSED
         self._emit("onError", message)
 
@@ -521,7 +526,7 @@ class Conference:
         self._emit("onSplashScreen", await splash.properties(event))
 
     async def _server_disconnect(self, reason: str) -> None:
-        await self._drop_session(reason=None)
+        await self._drop_session(reason=None, media_reason=reason)
         self._phase = Phase.CLOSED
         self._emit("onDisconnect", reason)
 
@@ -529,7 +534,7 @@ class Conference:
         """As pexrtc.js: drop media, release "Call transferred", rejoin ``alias`` with the token."""
         node, name, call_type = self._node, self._name, self._call_type
         settings, prefs = self._settings, self._prefs
-        await self._drop_session(reason="Call transferred")
+        await self._drop_session(reason="Call transferred", media_reason="Call transferred")
         await asyncio.sleep(TRANSFER_DELAY)
         await self.make_call(
             node,

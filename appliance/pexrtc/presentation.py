@@ -7,7 +7,10 @@ The callbacks follow pexrtc.js (reference §4.3, §9):
   not reported as a presentation. Someone else starting while we share
   means the floor was taken: our share stops with ``onScreenshareStopped``.
 * ``presentation_stop`` → ``onPresentation(false, null, null, null)``, and
-  ``onPresentationDisconnected`` if we were receiving it in full frame rate.
+  ``onPresentationDisconnected`` if we were receiving it in full frame rate;
+  so does the end of the media call it was received on (``disconnectcall``,
+  ``disconnect``, the node's ``disconnect``, a fatal error), as the document
+  says it "occurs on errors and call disconnect".
 * ``getPresentation()`` hands out the slides m-line's stream
   (``onPresentationConnected``); ``present("screen")`` takes the floor and
   sends (``onScreenshareConnected``), ``present(null)`` releases it.
@@ -85,6 +88,12 @@ class Presentation:
         if media is not None and media.receiving_presentation:
             media.receiving_presentation = False
             self._emit("onPresentationDisconnected", "Presentation ended")
+
+    def call_ended(self, media: CallMedia, reason: str) -> None:
+        """The media call is going away: a presentation received on it ends too."""
+        if media.receiving_presentation:
+            media.receiving_presentation = False
+            self._emit("onPresentationDisconnected", reason)
 
     async def _stop(self, media: CallMedia | None, reason: str) -> None:
         async with self._lock:

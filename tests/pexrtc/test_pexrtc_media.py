@@ -15,6 +15,7 @@ from appliance.labnode.app import LabNode
 from appliance.media.encoders import install_codecs
 from appliance.media.handoff import LatestSlot
 from appliance.media.ice import use_host_addresses
+from appliance.pexrtc.facade import CALLBACK_ARGUMENTS
 from appliance.pexrtc.media import STATS_INTERVAL, MediaOutputs, MediaStream
 
 from .conftest import Recorder
@@ -276,3 +277,51 @@ async def test_outputs_route_decoded_video_into_the_callers_slot(call: Call) -> 
     async with asyncio.timeout(15):
         await stream.video.frame_arrived.wait()
     assert slot.take_nowait() is not None
+
+
+async def _receiving_presentation(call: Call) -> tuple[PexRTC, Recorder]:
+    """A viewer receiving a presenter's screen in full frame rate (getPresentation)."""
+    presenter, _presenter_rec, _ = await call("Presenter", user_presentation_stream=SLIDES)
+    viewer, viewer_rec, _ = await call("Viewer")
+    presenter.present("screen")
+    await viewer_rec.wait_for("onPresentation", lambda s, *r: s is True)
+    viewer.getPresentation()
+    await viewer_rec.wait_for("onPresentationConnected")
+    return viewer, viewer_rec
+
+
+async def test_disconnectcall_while_receiving_a_presentation_fires_onpresentationdisconnected(
+    call: Call,
+) -> None:
+    viewer, viewer_rec = await _receiving_presentation(call)
+    await viewer.disconnectcall()
+    assert await viewer_rec.wait_for("onPresentationDisconnected") == ("Call disconnected",)
+
+
+async def test_disconnect_while_receiving_a_presentation_fires_onpresentationdisconnected(
+    call: Call,
+) -> None:
+    viewer, viewer_rec = await _receiving_presentation(call)
+    await viewer.disconnect()
+    assert await viewer_rec.wait_for("onPresentationDisconnected") == ("Call disconnected",)
+
+
+async def test_node_disconnect_while_receiving_a_presentation_fires_onpresentationdisconnected_first(
+    call: Call, media_node: LabNode
+) -> None:
+    viewer, viewer_rec = await _receiving_presentation(call)
+    assert media_node.control.kick(viewer.uuid, "Disconnected by an administrator")
+    await viewer_rec.wait_for("onDisconnect")
+    ended = viewer_rec.names()
+    assert ended.index("onPresentationDisconnected") < ended.index("onDisconnect")
+    assert ("onPresentationDisconnected", ("Disconnected by an administrator",)) in viewer_rec.events
+
+
+async def test_presentation_callbacks_carry_exactly_the_declared_arguments(call: Call) -> None:
+    # The recorder's handlers take *args, so they see everything emitted.
+    viewer, viewer_rec = await _receiving_presentation(call)
+    await viewer.disconnectcall()
+    await viewer_rec.wait_for("onPresentationDisconnected")
+    for name, args in viewer_rec.events:
+        if name in ("onPresentation", "onLayoutUpdate", "onSetup", "onPresentationConnected"):
+            assert len(args) == len(CALLBACK_ARGUMENTS[name]), name
