@@ -10,6 +10,14 @@ For outgoing streams ``packets-received`` is what the far end reports it
 received (sent minus its reported loss) and ``packets-sent`` is added;
 ``encoder``/``decoder`` name the codec implementation in use, so a room
 that fell back to software decoding shows it.
+
+Every stream the negotiated directions say exists is present from the
+start, with zeros until its first packet: a caller polling right after
+connect gets the document's whole structure, not an empty dictionary.
+Outgoing video carries ``decode-delay`` as the document's structure lists
+it for both directions, but the far end's decode time travels in no RTCP
+report aiortc reads (nor does Pexip send one), so it is ``0``. Incoming
+``decode-delay`` is ``0`` until the first frame is decoded.
 """
 
 from __future__ import annotations
@@ -33,6 +41,10 @@ class StreamCounters:
 class _Sample:
     at: float
     bytes: int
+
+
+# a stream the negotiation set up that has not sent or received its first packet
+_NOTHING_YET = StreamCounters(0, 0, 0)
 
 
 def _percentage(lost: int, total: int) -> float:
@@ -118,10 +130,18 @@ class StatsTracker:
         for index, transceiver in enumerate(transceivers):
             name = names[index] if index < len(names) else f"mline{index}"
             out_report, in_report = await _reports(transceiver)
-            outgoing = self.outgoing(f"out-{name}", outgoing_counters(out_report))
-            incoming = self.incoming(f"in-{name}", incoming_counters(in_report))
+            direction = str(getattr(transceiver, "currentDirection", None) or transceiver.direction or "")
+            out_counters = outgoing_counters(out_report)
+            if out_counters is None and "send" in direction:
+                out_counters = _NOTHING_YET
+            in_counters = incoming_counters(in_report)
+            if in_counters is None and "recv" in direction:
+                in_counters = _NOTHING_YET
+            outgoing = self.outgoing(f"out-{name}", out_counters)
+            incoming = self.incoming(f"in-{name}", in_counters)
             if index in (1, 2) and outgoing:
                 outgoing["resolution"] = resolution_text(sent[index - 1])
+                outgoing["decode-delay"] = 0  # the far end's figure is not reported (module doc)
                 if index == 1:
                     outgoing["encoder"] = encoder
             if index in (1, 2):
@@ -152,7 +172,7 @@ def _video_extras(incoming: dict[str, Any], stats: Any) -> None:
         return
     incoming["resolution"] = resolution_text(stats.resolution)
     decode_ms = stats.decode_ms
-    incoming["decode-delay"] = round(decode_ms, 2) if decode_ms is not None else None
+    incoming["decode-delay"] = round(decode_ms, 2) if decode_ms is not None else 0
     # named by the decoder that produced the frames (None until one arrives)
     incoming["decoder"] = stats.decoder
 

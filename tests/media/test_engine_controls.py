@@ -300,6 +300,7 @@ async def test_media_statistics_has_the_founding_document_shape(far_end: FakeFar
         assert stats["outgoing"]["video"]["packets-sent"] > 0
         assert stats["outgoing"]["video"]["bitrate"] > 0
         assert stats["incoming"]["video"]["decode-delay"] is not None
+        assert stats["outgoing"]["video"]["decode-delay"] == 0  # the far end's is not reported
     finally:
         await call.close()
 
@@ -438,5 +439,19 @@ async def test_a_track_given_to_start_screenshare_is_held_to_screenshare_fps(far
         assert 0 < call.screen_out.frames_sent <= fast._count * 5 / 30 + 2
         call.stop_screenshare()
         assert fast.readyState == "ended"
+    finally:
+        await call.close()
+
+
+async def test_media_statistics_before_any_packet_has_the_whole_structure(far_end: FakeFarEnd) -> None:
+    call = MediaCall(far_end, settings())
+    call.mute_audio(True)  # nothing will be sent, so the outgoing counters stay unread
+    call.mute_video(True)
+    try:
+        await call.start()
+        stats = await call.media_statistics()
+        assert set(stats["outgoing"]) >= {"audio", "video"}
+        assert stats["outgoing"]["video"]["packets-sent"] == 0
+        assert stats["outgoing"]["audio"]["bitrate"] == 0
     finally:
         await call.close()

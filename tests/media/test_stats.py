@@ -36,3 +36,61 @@ def test_stats_outgoing_reports_what_the_far_end_received() -> None:
 
 def test_stats_without_a_stream_are_empty() -> None:
     assert StatsTracker(Clock()).incoming("a", None) == {}
+
+
+class _Side:
+    def __init__(self, report: dict[str, object]) -> None:
+        self.report = report
+
+    async def getStats(self) -> dict[str, object]:
+        return self.report
+
+
+class _Transceiver:
+    """A negotiated m-line whose first packet has not been counted yet."""
+
+    def __init__(self, direction: str) -> None:
+        self.currentDirection = direction
+        self.direction = direction
+        self.sender = _Side({})
+        self.receiver = _Side({})
+
+
+class _NoFrames:
+    resolution = None
+    decode_ms = None
+    decoder = None
+
+
+async def collect_before_first_packet(*directions: str) -> dict[str, dict[str, dict[str, object]]]:
+    return await StatsTracker(Clock()).collect(
+        [_Transceiver(d) for d in directions],
+        sent=(None, None),
+        received=(_NoFrames(), _NoFrames()),
+        encoder=None,
+    )
+
+
+async def test_stats_before_the_first_packet_have_every_negotiated_stream_with_zeros() -> None:
+    stats = await collect_before_first_packet("sendrecv", "sendrecv", "recvonly")
+    assert set(stats["outgoing"]) == {"audio", "video"}
+    assert set(stats["incoming"]) == {"audio", "video", "presentation"}
+    assert stats["outgoing"]["audio"] == {
+        "bitrate": 0,
+        "packets-sent": 0,
+        "packets-lost": 0,
+        "packets-received": 0,
+        "percentage-lost": 0.0,
+    }
+    assert stats["incoming"]["video"]["packets-received"] == 0
+    assert stats["incoming"]["video"]["decode-delay"] == 0
+
+
+async def test_stats_leave_out_streams_the_negotiation_made_inactive() -> None:
+    stats = await collect_before_first_packet("sendrecv", "inactive", "inactive")
+    assert set(stats["outgoing"]) == {"audio"} and set(stats["incoming"]) == {"audio"}
+
+
+async def test_stats_outgoing_video_has_decode_delay_zero() -> None:
+    stats = await collect_before_first_packet("sendrecv", "sendrecv", "inactive")
+    assert stats["outgoing"]["video"]["decode-delay"] == 0
