@@ -4,7 +4,8 @@ Pure functions, no I/O: the conference feeds them its roster and gets back
 the ``layout`` and ``stage`` event bodies and the :class:`MixState` it hands
 to the media. Keeping the rules here means the event a client receives and
 the picture the mixer composes are computed by the same code and cannot
-disagree.
+disagree; the layouts drawn and their capacities come from
+:mod:`~appliance.labnode.compositor_layout` for the same reason.
 
 Rules (reference §3.6 and the seed document): transforms are cumulative and
 ``{}`` resets them; ``host_layout``/``guest_layout`` exist only in a Virtual
@@ -27,24 +28,8 @@ from appliance.infinity.models import (
     Role,
     StageEntry,
 )
+from appliance.labnode.compositor_layout import capacity, resolve_view
 from appliance.labnode.media_api import MixState
-
-# How many tiles each layout shows (main speakers plus thumbnails).
-CAPACITY: Final = {
-    "1:0": 1,
-    "1:7": 8,
-    "1:21": 22,
-    "2:21": 23,
-    "1:33": 34,
-    "4:0": 4,
-    "9:0": 9,
-    "16:0": 16,
-    "25:0": 25,
-    "one_main_twelve_around": 13,
-    "two_mains_eight_around": 10,
-    "ac": 9,
-    "teams": 9,
-}
 
 AUDITORIUM_ONLY: Final = frozenset({"host_layout", "guest_layout"})
 
@@ -83,10 +68,16 @@ def merge_transforms(
 
 
 def view_for(transforms: Mapping[str, Any], role: Role, default: str) -> str:
-    """The layout a Host or a Guest actually sees."""
+    """The layout a Host or a Guest actually sees: the one asked for, as the compositor draws it.
+
+    Layouts the compositor does not draw (16:0, 1:21, Teams-like ...) fall
+    back to the nearest drawn one, and the ``layout`` event names the drawn
+    one, so a client's idea of the picture (its tile count, who is in it)
+    matches the pixels. ``requested_layout`` still says what was asked for.
+    """
     base = str(transforms.get("layout", default))
     key = "host_layout" if role is Role.HOST else "guest_layout"
-    return str(transforms.get(key, base))
+    return resolve_view(str(transforms.get(key, base)))
 
 
 def requested_layout(transforms: Mapping[str, Any], default: str) -> dict[str, Any]:
@@ -142,7 +133,7 @@ def stage(order: Iterable[str], speaking: Iterable[str]) -> list[dict[str, Any]]
 def visible(order: Iterable[str], listener: str, view: str) -> list[str]:
     """Who appears in ``listener``'s layout: everyone else, cut to the layout's tiles."""
     others = [uuid for uuid in order if uuid != listener]
-    return others[: CAPACITY.get(view, 9)]
+    return others[: capacity(view)]
 
 
 def layout_event(

@@ -271,3 +271,15 @@ async def test_unlock_conference_admits_everyone_held_by_the_lock(api: Api, node
     guest = await api.join("pinned", "Guest", pin="5678")
     await host.post("unlock")
     assert node.conference("pinned").members[guest.uuid].participant.service_type == "conference"
+
+
+async def test_transform_layout_to_undrawn_layout_reports_layout_drawn(api: Api) -> None:
+    host = await api.join("meet", "Host")
+    reader = await host.events()
+    await reader.wait_for("stage")
+    await host.post("transform_layout", {"transforms": {"layout": "16:0"}})
+    layout = await reader.wait_for("layout")
+    assert (layout.data["view"], layout.data["requested_layout"]["primary_screen"]["chair_layout"]) == (
+        "9:0",
+        "16:0",
+    )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.infinity.models import Role
+from appliance.infinity.models import LAYOUTS, Role
 from appliance.labnode import layout
+from appliance.labnode.compositor_layout import tiles_for
+from appliance.labnode.mixer import mix_key_for
 
 
 def test_merge_transforms_is_cumulative() -> None:
@@ -80,3 +82,24 @@ def test_mix_state_carries_overlay_texts_of_shown_tiles() -> None:
         view="1:0", order=["me", "a", "b"], listener="me", overlay_texts={"a": "A"}, transforms={}
     )
     assert (state.view, tuple(state.order), dict(state.overlay_text)) == ("1:0", ("a",), {"a": "A"})
+
+
+def test_view_for_undrawn_layout_is_the_layout_drawn() -> None:
+    assert layout.view_for({"layout": "16:0"}, Role.HOST, "1:7") == "9:0"
+
+
+def test_view_for_wide_thumbnail_layout_is_one_plus_seven() -> None:
+    assert layout.view_for({"layout": "1:21"}, Role.HOST, "1:7") == "1:7"
+
+
+@pytest.mark.parametrize("requested", sorted(LAYOUTS))
+def test_layout_event_names_the_tiles_the_compositor_draws(requested: str) -> None:
+    order = ["me", *(f"p{n}" for n in range(30))]
+    view = layout.view_for({"layout": requested}, Role.HOST, "1:7")
+    body = layout.layout_event(
+        view=view, order=order, listener="me", listener_has_media=True, transforms={}, default="1:7"
+    )
+    mix = layout.mix_state(view=view, order=order, listener="me", overlay_texts={}, transforms={})
+    key = mix_key_for("me", mix)
+    drawn = len(tiles_for(key.view, 30, 640, 360))
+    assert (body["view"], body["participants"]) == (key.view, list(key.order[:drawn]))
