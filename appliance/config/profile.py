@@ -190,9 +190,26 @@ def list_profiles() -> dict[str, Path]:
     return found
 
 
+def is_profile_path(name_or_path: str) -> bool:
+    """A reference with a ``.toml`` suffix or a ``/`` is a file; anything else is a name."""
+    return name_or_path.endswith(".toml") or "/" in name_or_path
+
+
+def profile_reference(name_or_path: str, base: Path) -> str:
+    """A site file's ``profile``: a name as written, a relative path against ``base``.
+
+    A site file and its own profile are copied around together, so a relative
+    path means "beside the site file" (as ``secrets_file`` does), not the
+    directory the command happened to be started from.
+    """
+    if is_profile_path(name_or_path) and not Path(name_or_path).is_absolute():
+        return str(base / name_or_path)
+    return name_or_path
+
+
 def find_profile(name_or_path: str) -> Path:
     candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or "/" in name_or_path:
+    if is_profile_path(name_or_path):
         if not candidate.is_file():
             raise ConfigError(f"{candidate}: no such hardware profile file", file=str(candidate))
         return candidate

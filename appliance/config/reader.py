@@ -58,18 +58,25 @@ class Table:
         table = f"[{self.path}] " if self.path else ""
         return f"{self.file}: {table}{key or ''}".rstrip()
 
+    def _qualified(self, key: str | None) -> str:
+        return f"{self.path}.{key}" if self.path and key else (key or self.path)
+
     def _error(self, key: str | None, expected: str, found: str) -> ConfigError:
         return ConfigError(
             f"{self._where(key)}: expected {expected}, found {found}",
             file=self.file,
-            key=f"{self.path}.{key}" if self.path and key else (key or self.path),
+            key=self._qualified(key),
             expected=expected,
             found=found,
         )
 
+    def invalid(self, key: str | None, expected: str, found: str) -> ConfigError:
+        """A value that is well typed but wrong here (bounds that depend on another key)."""
+        return self._error(key, expected, found)
+
     def error(self, key: str | None, message: str) -> ConfigError:
         """A semantic error about ``key`` (beyond its type), located like the others."""
-        return ConfigError(f"{self._where(key)}: {message}", file=self.file, key=key)
+        return ConfigError(f"{self._where(key)}: {message}", file=self.file, key=self._qualified(key))
 
     # -- access ---------------------------------------------------------------
 
@@ -201,7 +208,7 @@ class Table:
             raise ConfigError(
                 f"{self._where(key)}: unknown key (known keys here: {known})",
                 file=self.file,
-                key=key,
+                key=self._qualified(key),
                 expected="a known key",
                 found=repr(key),
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from appliance.config.reader import Table, load_toml
 from appliance.errors import ConfigError
@@ -61,10 +62,27 @@ def load_secrets(path: Path) -> Secrets:
     return Secrets(pin=pin, proxy_password=proxy_password)
 
 
+PIN_DIGITS_MIN: Final = 4
+PIN_DIGITS_MAX: Final = 20
+
+
 def check_pin(table: Table, pin: str) -> None:
-    """Reject a malformed PIN without ever showing it."""
-    # Infinity PINs are 4-20 digits, optionally ending in '#'; an empty PIN
-    # means "join as Guest without a PIN" and is written as "".
+    """Reject a PIN Infinity would never accept, describing it without showing it.
+
+    Infinity's administrator interface takes Host and Guest PINs of 4 to 20
+    digits; a participant may end one with '#'. An empty PIN means "join as
+    Guest without a PIN" and is written as "". Refusing a 3-digit PIN here
+    saves a room from retrying a PIN the node can only refuse.
+    """
     body = pin.removesuffix("#")
-    if pin and (not body.isdigit() or not 1 <= len(body) <= 20):
-        raise table.error("pin", "expected 1 to 20 digits, optionally ending in '#' (value not shown)")
+    if not pin or (body.isascii() and body.isdigit() and PIN_DIGITS_MIN <= len(body) <= PIN_DIGITS_MAX):
+        return
+    if body.isascii() and body.isdigit():
+        found = f"{len(body)} digits"
+    else:
+        found = f"{len(pin)} characters, not all digits"
+    raise table.invalid(
+        "pin",
+        f"{PIN_DIGITS_MIN} to {PIN_DIGITS_MAX} digits, optionally ending in '#'",
+        f"{found} (value not shown)",
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from appliance.config.profile import find_profile, profile_reference
 from appliance.config.reader import Table, load_toml
 from appliance.config.secrets import Secrets, check_pin, check_private, load_secrets
 from appliance.errors import ConfigError
@@ -77,7 +78,11 @@ def load_site(path: Path | str) -> SiteConfig:
 
     app = top.table("appliance")
     assert app is not None
-    profile = app.text("profile", non_empty=True)
+    profile = profile_reference(app.text("profile", non_empty=True), path.parent)
+    try:
+        find_profile(profile)
+    except ConfigError as exc:
+        raise app.error("profile", str(exc)) from None
     log_level = app.text("log_level", "info", choices=LEVELS)
     room_name = app.text("room_name", "")
     app.finish()
@@ -87,12 +92,6 @@ def load_site(path: Path | str) -> SiteConfig:
     join = _join(top)
     top.finish()
 
-    if inline_pin is not None and secrets_file is not None:
-        raise ConfigError(
-            f"{name}: [conference]: set either pin or secrets_file, not both",
-            file=name,
-            key="conference.pin",
-        )
     secrets = Secrets()
     if secrets_file is not None:
         resolved = secrets_file if secrets_file.is_absolute() else path.parent / secrets_file
@@ -125,11 +124,11 @@ def normalise_node_address(address: str) -> str:
         text = "https://" + text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https"):
-        raise ValueError(f"expected http:// or https://, found {parts.scheme}://")
+        raise ValueError(f"the scheme is {parts.scheme}://, not http:// or https://")
     if not parts.hostname:
-        raise ValueError("no host name")
+        raise ValueError("it has no host name")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError("expected a node address without a path")
+        raise ValueError("it has a path")
     try:
         port = parts.port
     except ValueError:
@@ -145,7 +144,9 @@ def _node(top: Table) -> NodeConfig:
     try:
         url = normalise_node_address(address)
     except ValueError as exc:
-        raise table.error("address", f"expected a node address like node.example.com, {exc}") from None
+        raise table.invalid(
+            "address", "a node address like node.example.com or https://host:port", f"{address!r} ({exc})"
+        ) from None
     verify_tls = table.flag("verify_tls", True)
     ca_text = table.text("ca_file", None)
     proxy_user = table.text("proxy_user", None)
@@ -156,7 +157,7 @@ def _node(top: Table) -> NodeConfig:
         if not ca_file.is_absolute():
             ca_file = Path(table.file).parent / ca_file
         if not ca_file.is_file():
-            raise table.error("ca_file", f"no such file: {ca_file}")
+            raise table.invalid("ca_file", "a CA bundle file", f"no file at {ca_file}")
     return NodeConfig(url=url, verify_tls=verify_tls, ca_file=ca_file, proxy_user=proxy_user)
 
 
@@ -178,6 +179,8 @@ def _conference(top: Table) -> tuple[ConferenceConfig, str | None, Path | None]:
         check_pin(table, pin)
     secrets_text = table.text("secrets_file", None)
     table.finish()
+    if pin is not None and secrets_text is not None:
+        raise table.invalid("secrets_file", "either pin or secrets_file, not both", "both")
     conference = ConferenceConfig(
         alias=alias,
         display_name=display_name,
@@ -204,5 +207,9 @@ def _join(top: Table) -> JoinPolicy:
     )
     table.finish()
     if policy.backoff_max_s < policy.backoff_initial_s:
-        raise table.error("backoff_max_s", "expected a number >= backoff_initial_s")
+        raise table.invalid(
+            "backoff_max_s",
+            f"a number >= backoff_initial_s ({policy.backoff_initial_s:g})",
+            f"{policy.backoff_max_s:g}",
+        )
     return policy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -136,3 +137,121 @@ def test_cli_profiles_show_prints_the_profile_resolved_with_defaults(
 def test_cli_profiles_show_unknown_name_fails_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profiles", "show", "rpi9"]) == 1
     assert capsys.readouterr().err.startswith("appliance profiles: unknown hardware profile 'rpi9'")
+
+
+def _appliance(*argv: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``appliance`` command, as a technician runs it."""
+    exe = shutil.which("appliance", path=str(Path(sys.executable).parent))
+    assert exe, "the console entry point is installed with the package"
+    return subprocess.run([exe, *argv], capture_output=True, text=True, timeout=60, check=False)
+
+
+SITE = """
+[appliance]
+profile = "ci-virtual"
+[node]
+address = "node.example.com"
+[conference]
+alias = "meet"
+display_name = "Room"
+"""
+
+# Broken site files through the real command: exit status 1 and exactly one
+# line on stderr, "appliance config: FILE: [table] key: expected ..., found ...".
+BROKEN_THROUGH_CLI = {
+    "unknown_key": (SITE + "bandwith_kbps = 512\n", 0o644, "[conference] bandwith_kbps: unknown key"),
+    "short_pin": (
+        SITE + 'pin = "123"\n',  # never echoed: the message counts its digits
+        0o600,
+        "[conference] pin: expected 4 to 20 digits, optionally ending in '#', found 3 digits (value not shown)",
+    ),
+    "inline_pin_readable_by_others": (SITE + 'pin = "4021"\n', 0o644, "fix it with: chmod 600"),
+    "pin_and_secrets_file": (
+        SITE + 'pin = "4021"\nsecrets_file = "s.toml"\n',
+        0o600,
+        "[conference] secrets_file: expected either pin or secrets_file, not both, found both",
+    ),
+    "backoff_inverted": (
+        SITE + "[join]\nbackoff_initial_s = 10\nbackoff_max_s = 5\n",
+        0o644,
+        "[join] backoff_max_s: expected a number >= backoff_initial_s (10), found 5",
+    ),
+    "address_scheme": (
+        SITE.replace('"node.example.com"', '"ftp://node.example.com"'),
+        0o644,
+        "[node] address: expected a node address like node.example.com or https://host:port, "
+        "found 'ftp://node.example.com' (the scheme is ftp://, not http:// or https://)",
+    ),
+    "missing_relative_profile": (
+        SITE.replace('"ci-virtual"', '"profiles/absent.toml"'),
+        0o644,
+        "[appliance] profile: ",
+    ),
+    "not_toml": ("[appliance\n", 0o644, "not valid TOML"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_THROUGH_CLI))
+def test_cli_config_check_rejects_broken_site_with_one_line(tmp_path: Path, case: str) -> None:
+    text, mode, expected = BROKEN_THROUGH_CLI[case]
+    site = tmp_path / "site.toml"
+    site.write_text(text)
+    site.chmod(mode)
+    result = _appliance("config", "check", str(site))
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"appliance config: {site}"), lines[0]
+    assert expected in lines[0], lines[0]
+    message = lines[0].replace(str(site), "FILE")
+    assert "4021" not in message and "123" not in message
+
+
+def test_cli_config_check_refuses_a_secrets_file_others_can_read(examples_copy: Path) -> None:
+    secrets = examples_copy / "lab-pinned.secrets.toml"
+    secrets.chmod(0o644)
+    result = _appliance("config", "check", str(examples_copy / "lab-pinned.toml"))
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(f"fix it with: chmod 600 {secrets}")
+    assert "1234" not in result.stderr
+
+
+def test_cli_config_check_missing_file_says_so(tmp_path: Path) -> None:
+    result = _appliance("config", "check", str(tmp_path / "absent.toml"))
+    assert (result.returncode, result.stderr.strip()) == (
+        1,
+        f"appliance config: {tmp_path / 'absent.toml'}: no such file",
+    )
+
+
+def _json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_cli_config_check_logs_at_the_site_files_level(tmp_path: Path) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text(SITE.replace('profile = "ci-virtual"', 'profile = "ci-virtual"\nlog_level = "debug"'))
+    result = _appliance("config", "check", str(site))
+    assert result.returncode == 0, result.stderr
+    assert "log level   debug  (from the site file)" in result.stdout
+    assert [e["msg"] for e in _json_lines(result.stderr) if e["level"] == "debug"] == ["site file resolved"]
+
+
+def test_cli_config_check_log_level_flag_overrides_the_site_file(tmp_path: Path) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text(SITE.replace('profile = "ci-virtual"', 'profile = "ci-virtual"\nlog_level = "debug"'))
+    result = _appliance("config", "check", "--log-level", "warning", str(site))
+    assert result.returncode == 0, result.stderr
+    assert "log level   warning  (from --log-level)" in result.stdout
+    assert _json_lines(result.stderr) == []
+
+
+def test_cli_config_check_warns_when_tls_verification_is_off(tmp_path: Path) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text(
+        SITE.replace('address = "node.example.com"', 'address = "node.example.com"\nverify_tls = false')
+    )
+    result = _appliance("config", "check", str(site))
+    assert [e["msg"] for e in _json_lines(result.stderr) if e["level"] == "warning"] == [
+        "TLS verification of the node is off"
+    ]

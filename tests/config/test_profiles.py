@@ -126,3 +126,9 @@ def test_profiles_broken_profile_is_rejected_with_precise_message(case: str) -> 
 def test_profiles_unknown_name_lists_the_known_ones() -> None:
     with pytest.raises(ConfigError, match=r"unknown hardware profile 'rpi9' \(known: .*ci-virtual"):
         load_profile("rpi9")
+
+
+def test_profiles_semantic_error_key_names_the_table_too() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_profile("broken", Path("broken.toml"), _broken('pin = "GPIO17"', 'pin = "GPIO27"'))
+    assert info.value.key == "gpio.buttons.hand.pin"

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from appliance.config.profile import load_profile
 from appliance.config.site import RejoinPolicy, load_site, normalise_node_address
 from appliance.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
 
 MINIMAL = """
 [appliance]
@@ -102,11 +105,12 @@ BROKEN = {
     ),
     "backoff_inverted": (
         MINIMAL + "[join]\nbackoff_initial_s = 10\nbackoff_max_s = 5\n",
-        "[join] backoff_max_s: expected a number >= backoff_initial_s",
+        "[join] backoff_max_s: expected a number >= backoff_initial_s (10), found 5",
     ),
     "address_with_path": (
         MINIMAL.replace('"node.example.com"', '"https://node.example.com/webapp"'),
-        "[node] address: expected a node address like node.example.com, expected a node address without a path",
+        "[node] address: expected a node address like node.example.com or https://host:port, "
+        "found 'https://node.example.com/webapp' (it has a path)",
     ),
     "bad_log_level": (
         MINIMAL.replace('profile = "ci-virtual"', 'profile = "ci-virtual"\nlog_level = "loud"'),
@@ -114,11 +118,20 @@ BROKEN = {
     ),
     "pin_not_digits": (
         MINIMAL + 'pin = "12ab"\n',
-        "[conference] pin: expected 1 to 20 digits, optionally ending in '#' (value not shown)",
+        "[conference] pin: expected 4 to 20 digits, optionally ending in '#', "
+        "found 4 characters, not all digits (value not shown)",
+    ),
+    "pin_too_short": (
+        MINIMAL + 'pin = "123"\n',
+        "[conference] pin: expected 4 to 20 digits, optionally ending in '#', found 3 digits (value not shown)",
+    ),
+    "pin_too_long": (
+        MINIMAL + f'pin = "{"1" * 21}#"\n',
+        "[conference] pin: expected 4 to 20 digits, optionally ending in '#', found 21 digits (value not shown)",
     ),
     "pin_and_secrets_file": (
         MINIMAL + 'pin = "1234"\nsecrets_file = "x.toml"\n',
-        "[conference]: set either pin or secrets_file, not both",
+        "[conference] secrets_file: expected either pin or secrets_file, not both, found both",
     ),
     "not_toml": ("[appliance\nprofile=", "not valid TOML"),
     "wrong_table_type": (
@@ -171,5 +184,59 @@ def test_site_missing_ca_file_is_reported(write_site) -> None:
     text = MINIMAL.replace(
         'address = "node.example.com"', 'address = "node.example.com"\nca_file = "nope.pem"'
     )
-    with pytest.raises(ConfigError, match=r"\[node\] ca_file: no such file: .*nope.pem"):
+    with pytest.raises(
+        ConfigError, match=r"\[node\] ca_file: expected a CA bundle file, found no file at .*nope.pem"
+    ):
         load_site(write_site(text))
+
+
+@pytest.mark.parametrize("pin", ["1234", "1234#", "9" * 20, ""])
+def test_site_pins_infinity_accepts_are_accepted(write_site, pin: str) -> None:
+    assert load_site(write_site(MINIMAL + f'pin = "{pin}"\n', mode=0o600)).secrets.pin == pin
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ("bandwith_kbps = 512\n", "conference.bandwith_kbps"),
+        ('ca_file = "nope.pem"\n', "node.ca_file"),
+        ("[join]\nbackoff_initial_s = 10\nbackoff_max_s = 5\n", "join.backoff_max_s"),
+    ],
+)
+def test_site_error_key_names_the_table_too(write_site, extra: str, key: str) -> None:
+    text = MINIMAL + extra
+    if extra.startswith("ca_file"):
+        text = MINIMAL.replace('address = "node.example.com"\n', 'address = "node.example.com"\n' + extra)
+    with pytest.raises(ConfigError) as info:
+        load_site(write_site(text))
+    assert info.value.key == key
+
+
+def test_site_relative_profile_path_is_beside_the_site_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = tmp_path / "room"
+    (room / "profiles").mkdir(parents=True)
+    (room / "profiles" / "mine.toml").write_text((REPO / "hw_profiles" / "ci-virtual.toml").read_text())
+    (room / "site.toml").write_text(MINIMAL.replace('"ci-virtual"', '"profiles/mine.toml"'))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    site = load_site(Path("..") / "room" / "site.toml")
+    assert Path(site.profile).resolve() == (room / "profiles" / "mine.toml").resolve()
+    assert load_profile(site.profile).name == "mine"
+
+
+def test_site_profile_name_is_kept_as_a_name(write_site) -> None:
+    assert load_site(write_site(MINIMAL)).profile == "ci-virtual"
+
+
+def test_site_missing_profile_file_is_reported_against_the_site_file(tmp_path: Path) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text(MINIMAL.replace('"ci-virtual"', '"profiles/absent.toml"'))
+    with pytest.raises(ConfigError) as info:
+        load_site(site)
+    assert str(info.value) == (
+        f"{site}: [appliance] profile: {tmp_path / 'profiles' / 'absent.toml'}: no such hardware profile file"
+    )
+    assert info.value.key == "appliance.profile"
