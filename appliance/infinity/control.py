@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.infinity.calls import check_dtmf, fecc_body
-from appliance.infinity.errors import ProtocolError
+from appliance.infinity.errors import BadRequest, ProtocolError
 from appliance.infinity.models import ConferenceStatus, Participant, Role
 from appliance.infinity.scope import Scope
 
@@ -38,6 +38,20 @@ def role_word(role: str | Role) -> str:
     if role in ("chair", "guest"):
         return role
     raise ValueError(f"role: expected 'chair' or 'guest', found {role!r}")
+
+
+# The reference lists both ``host|guest`` and ``chair|guest`` for transfer and
+# leaves the accepted set open (§3.2): the other spelling of a refused word.
+_TRANSFER_ROLE_ALTERNATE = {"chair": "host", "host": "chair"}
+
+
+def transfer_role_word(role: str | Role) -> str:
+    """``chair``/``host``/``guest`` (or a ``Role``, sent as ``chair``/``guest``)."""
+    if isinstance(role, Role):
+        return role.participant_role
+    if role in ("chair", "host", "guest"):
+        return role
+    raise ValueError(f"role: expected 'host', 'chair' or 'guest', found {role!r}")
 
 
 class ConferenceControl:
@@ -305,13 +319,25 @@ class ConferenceControl:
     async def transfer(
         self, uuid: str, conference_alias: str, *, role: str | Role | None = None, pin: str | None = None
     ) -> Any:
-        """Move a participant; ``pin`` is sent only together with ``role`` (as PexRTC)."""
+        """Move a participant; ``pin`` is sent only together with ``role`` (as PexRTC).
+
+        A node that answers 400 to one spelling of the Host role (``chair`` or
+        ``host``) is asked once more with the other, because sources disagree
+        on which one transfer accepts.
+        """
+        operation = "transfer a participant"
         body: dict[str, Any] = {"conference_alias": conference_alias}
         if role is not None:
-            body["role"] = role_word(role)
+            body["role"] = transfer_role_word(role)
             if pin is not None:
                 body["pin"] = pin
-        return await self._host_participant_post(uuid, "transfer", "transfer a participant", body)
+        try:
+            return await self._host_participant_post(uuid, "transfer", operation, body)
+        except BadRequest:
+            alternate = _TRANSFER_ROLE_ALTERNATE.get(body.get("role", ""))
+            if alternate is None:
+                raise
+        return await self._host_participant_post(uuid, "transfer", operation, {**body, "role": alternate})
 
     async def send_dtmf(self, digits: str, uuid: str) -> Any:
         operation = "send DTMF to a participant"

@@ -156,6 +156,15 @@ def error_for_status(operation: str, status: int, reason: str | None) -> Infinit
     text = reason or ""
     low = text.lower()
     if status == 403:
+        if "maintenance" in low:
+            # "System in maintenance mode" (#pex110) comes as a 403 too: the
+            # node, not the request, is the problem, and retrying later helps.
+            return NodeInMaintenance(
+                operation,
+                f"the node is in maintenance mode ({_reason_words(text)})",
+                status=status,
+                reason=text,
+            )
         if "invalid token" in low or "token refresh" in low or "expired" in low:
             return InvalidToken(
                 operation, "the session token is invalid or expired", status=status, reason=text

@@ -311,7 +311,7 @@ def parse_payload(name: str, data: Any, event_id: str | None = None) -> Event:
         return UnknownEvent(event_id=event_id, raw=data, wire_name=name)
     try:
         return parser(event_id, data)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         return MalformedEvent(event_id=event_id, raw=data, wire_name=name, error=str(exc))
 
 
@@ -323,7 +323,10 @@ def parse_event(name: str, data: str, event_id: str | None = None) -> Event:
     else:
         try:
             decoded = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
+            # RecursionError: nesting deeper than the interpreter's limit (a
+            # hostile or broken node); it is not a ValueError, and unhandled
+            # it would end the stream task instead of skipping one event.
             if name not in _PARSERS:
                 return UnknownEvent(event_id=event_id, raw=data, wire_name=name)
             return MalformedEvent(

@@ -11,6 +11,7 @@ into exceptions that say which operation failed and why.
 from __future__ import annotations
 
 import asyncio
+import base64
 import enum
 import json
 import ssl
@@ -69,6 +70,29 @@ def ssl_setting(options: ClientOptions) -> ssl.SSLContext | bool:
     return True
 
 
+def node_headers(options: ClientOptions) -> dict[str, str]:
+    """Headers every request to the node carries, the status check included.
+
+    ``basic_auth`` is for a reverse proxy in front of the node: it asks on
+    every path, so a status check without it would report a healthy node as
+    refusing us.
+    """
+    headers = {"User-Agent": options.user_agent, "Accept": "application/json"}
+    if options.basic_auth is not None:
+        # RFC 7617 by hand: aiohttp.BasicAuth is deprecated from 3.14 and its
+        # replacement does not exist in the 3.10 the project still allows.
+        credentials = ":".join(options.basic_auth).encode("utf-8")
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
+    return headers
+
+
+def certificate_rejected(operation: str, exc: aiohttp.ClientSSLError) -> CertificateRejected:
+    """The typed error for a failed TLS handshake: retrying cannot change a certificate."""
+    return CertificateRejected(
+        operation, f"the node's TLS certificate was not accepted ({type(exc).__name__})"
+    )
+
+
 class Transport:
     """HTTP access to one conference alias on one node, holding the current token.
 
@@ -118,12 +142,9 @@ class Transport:
             self._http = None
 
     def headers(self, *, auth: bool = True) -> dict[str, str]:
-        headers = {"User-Agent": self.options.user_agent, "Accept": "application/json"}
+        headers = node_headers(self.options)
         if auth and self.token:
             headers["token"] = self.token
-        if self.options.basic_auth is not None:
-            user, password = self.options.basic_auth
-            headers["Authorization"] = aiohttp.BasicAuth(user, password).encode()
         return headers
 
     async def request(
@@ -235,9 +256,7 @@ class Transport:
         except TimeoutError:
             raise RequestTimeout(operation, "the node did not answer in time") from None
         except aiohttp.ClientSSLError as exc:
-            raise CertificateRejected(
-                operation, f"the node's TLS certificate was not accepted ({type(exc).__name__})"
-            ) from None
+            raise certificate_rejected(operation, exc) from None
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError) as exc:
             raise NodeUnreachable(operation, f"cannot reach the node ({_describe(exc)})") from None
         _log.debug("%s %s -> %d (%s)", method, path, status, operation)
@@ -278,16 +297,29 @@ def envelope_reason(parsed: Any) -> str:
         result = parsed.get("result")
         if isinstance(result, str):
             return result
-        return json.dumps(result)[:_BODY_EXCERPT]
+        return _json_excerpt(result)
     if isinstance(parsed, str):
         return parsed
-    return json.dumps(parsed)[:_BODY_EXCERPT]
+    return _json_excerpt(parsed)
+
+
+def _json_excerpt(value: Any) -> str:
+    # Decoding just below the nesting limit can leave re-encoding above it.
+    try:
+        return json.dumps(value)[:_BODY_EXCERPT]
+    except RecursionError:
+        return "(an answer nested too deeply to show)"
 
 
 def parse_json(raw: bytes) -> tuple[Any, bool]:
+    """``(value, True)``, or ``(None, False)`` for anything json cannot read.
+
+    ``RecursionError`` (nesting deeper than the interpreter allows) is not a
+    ``ValueError`` but means the same here: the body is not readable JSON.
+    """
     try:
         return json.loads(raw.decode("utf-8")), True
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None, False
 
 
@@ -318,12 +350,14 @@ async def check_node(
                 URL(f"{base}{API_PREFIX}/status", encoded=True),
                 timeout=aiohttp.ClientTimeout(total=options.request_timeout),
                 ssl=ssl_setting(options),
-                headers={"User-Agent": options.user_agent, "Accept": "application/json"},
+                headers=node_headers(options),
             ) as response:
                 raw = await response.read()
                 status = response.status
         except TimeoutError:
             raise RequestTimeout(operation, "the node did not answer in time") from None
+        except aiohttp.ClientSSLError as exc:
+            raise certificate_rejected(operation, exc) from None
         except (aiohttp.ClientError, OSError) as exc:
             raise NodeUnreachable(operation, f"cannot reach the node ({_describe(exc)})") from None
     finally:

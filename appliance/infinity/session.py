@@ -41,6 +41,7 @@ from appliance.infinity.events import (
     Event,
     RefreshTokenRequested,
     SessionFailed,
+    StreamConnected,
 )
 from appliance.infinity.http import Transport
 from appliance.infinity.models import Role
@@ -109,6 +110,10 @@ class InfinitySession:
         self._refresh_task: asyncio.Task[None] | None = None
         self._stream_task: asyncio.Task[None] | None = None
         self._stream: EventStream | None = None
+        self._status_task: asyncio.Task[None] | None = None
+        # conference_update events seen on the stream, to know whether a status
+        # read that was in flight meanwhile is already stale.
+        self._status_updates = 0
 
     def __repr__(self) -> str:
         return (
@@ -382,8 +387,12 @@ class InfinitySession:
         return outcome
 
     def _on_stream_event(self, event: Event) -> None:
+        if isinstance(event, ConferenceUpdate):
+            self._status_updates += 1
         self.state.feed(event)
-        if isinstance(event, RefreshTokenRequested):
+        if isinstance(event, StreamConnected) and event.attempt > 0:
+            self._reread_status()
+        elif isinstance(event, RefreshTokenRequested):
             self._refresh_now.set()
         elif isinstance(event, Disconnect):
             self.disconnect_reason = event.reason
@@ -392,6 +401,31 @@ class InfinitySession:
             self._stop_refresh()
             if self._stream_task is not None:
                 self._stream_task.cancel()
+
+    def _reread_status(self) -> None:
+        """After a reconnect, read the conference flags again.
+
+        The reference leaves open whether a node replays ``conference_update``
+        on a new stream (§6), so a lock or mute-all that happened while we were
+        away would otherwise stay unknown until the next change.
+        """
+        if self._status_task is not None and not self._status_task.done():
+            # Asked before this reconnect: it may miss what changed during the outage.
+            self._status_task.cancel()
+        self._status_task = asyncio.create_task(
+            self._read_status_after_reconnect(self._status_updates), name="infinity-status"
+        )
+
+    async def _read_status_after_reconnect(self, seen: int) -> None:
+        try:
+            status = await self.control.conference_status()
+        except InfinityError as exc:
+            self._log.warning("conference status not re-read after reconnect: %s", exc)
+            return
+        if self._status_updates != seen:
+            # The stream sent a conference_update while we asked: it is at least as new.
+            return
+        self.state.feed(ConferenceUpdate(status=status))
 
     def _stream_ended(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():
@@ -419,7 +453,7 @@ class InfinitySession:
 
     async def close(self, reason: str | None = None) -> None:
         """Stop the stream and refresh, release the token, close an owned HTTP session."""
-        await cancel_and_wait((self._stream_task, self._refresh_task))
+        await cancel_and_wait((self._stream_task, self._refresh_task, self._status_task))
         try:
             await self.release_token(reason=reason)
         finally:

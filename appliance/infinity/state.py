@@ -40,6 +40,15 @@ _log = get_logger("appliance.infinity.state")
 
 Subscriber = Callable[[Event], None]
 
+_PARTICIPANT_EVENTS = frozenset({"participant_create", "participant_update"})
+
+
+def _named_uuid(event: MalformedEvent) -> str | None:
+    """The ``uuid`` a malformed participant event still names, if its data was an object."""
+    raw = event.raw
+    uuid = raw.get("uuid") if isinstance(raw, dict) else None
+    return uuid if isinstance(uuid, str) and uuid else None
+
 
 @dataclass(frozen=True, slots=True)
 class PresentationState:
@@ -170,8 +179,22 @@ class ConferenceState:
         elif isinstance(event, PresentationFrame):
             self.presentation = replace(self.presentation, frame_id=event.frame_id)
         elif isinstance(event, MalformedEvent):
-            _log.debug("state unchanged by malformed %s", event.wire_name)
+            self._keep_through_sync(event)
         return [event]
+
+    def _keep_through_sync(self, event: MalformedEvent) -> None:
+        """A participant we cannot read during a resync is still there: keep what we knew.
+
+        Without this the sync end would report a ``ParticipantDelete`` for a
+        participant the node has just listed, only because one field of its
+        entry was unreadable.
+        """
+        uuid = _named_uuid(event) if event.wire_name in _PARTICIPANT_EVENTS else None
+        if self._pending is None or uuid is None or uuid not in self._participants:
+            _log.debug("state unchanged by malformed %s", event.wire_name)
+            return
+        _log.debug("malformed %s during sync: keeping the previous entry", event.wire_name)
+        self._pending.setdefault(uuid, self._participants[uuid])
 
     def _end_sync(self, event: ParticipantSyncEnd) -> list[Event]:
         pending, self._pending = self._pending, None

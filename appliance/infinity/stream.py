@@ -22,7 +22,7 @@ import aiohttp
 from appliance.infinity.errors import EventStreamLost, InfinityError, InvalidToken
 from appliance.infinity.event_parse import parse_event
 from appliance.infinity.events import Event, MalformedEvent, StreamConnected, StreamReconnecting
-from appliance.infinity.http import Transport, decode_response
+from appliance.infinity.http import Transport, certificate_rejected, decode_response
 from appliance.infinity.sse import SseOverflow, SseParser
 from appliance.log import get_logger
 
@@ -40,6 +40,8 @@ class EventStream:
 
     A 403 "Invalid token" on reconnect raises :class:`InvalidToken` at once:
     the participant is gone from the node and no retry can bring it back.
+    A TLS handshake failure raises :class:`CertificateRejected` at once for
+    the same reason: only a person can fix a certificate.
     """
 
     def __init__(self, transport: Transport, deliver: Callable[[Event], None]) -> None:
@@ -119,6 +121,10 @@ class EventStream:
             raise  # typed already (and PermissionError is an OSError: keep it out of the next clause)
         except TimeoutError:
             raise _Drop("no data from the node within the read timeout") from None
+        except aiohttp.ClientSSLError as exc:
+            # A certificate does not fix itself between attempts: fail at once
+            # with the reason instead of spending the reconnect budget.
+            raise certificate_rejected(_OPERATION, exc) from None
         except aiohttp.ClientResponseError as exc:
             raise _Drop(f"HTTP error {exc.status}") from None
         except (aiohttp.ClientError, OSError) as exc:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import socket
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +20,13 @@ from typing import Any
 from aiohttp import web
 
 PREFIX = "/api/client/v2"
+
+
+class _Reset:
+    """Queue marker: abort the stream's connection instead of ending it."""
+
+
+_RESET = _Reset()
 
 
 def participant(uuid: str, name: str = "", role: str = "guest", **extra: Any) -> dict[str, Any]:
@@ -83,7 +92,7 @@ class ScriptedNode:
         self.roster: dict[str, dict[str, Any]] = {}
         self.valid_tokens: set[str] = set()
         self.issued: list[str] = []
-        self.streams: list[asyncio.Queue[bytes | None]] = []
+        self.streams: list[asyncio.Queue[bytes | _Reset | None]] = []
         self.stream_connects = 0
         self.refuse_streams = 0  # answer the next N event requests with 503
         self.on_stream_connect: Callable[[], list[bytes]] | None = None
@@ -141,8 +150,15 @@ class ScriptedNode:
             queue.put_nowait(chunk)
 
     def cut_streams(self) -> None:
+        """End every open stream cleanly (the response finishes)."""
         for queue in self.streams:
             queue.put_nowait(None)
+        self.streams = []
+
+    def reset_streams(self) -> None:
+        """Abort every open stream's TCP connection (RST, no clean end)."""
+        for queue in self.streams:
+            queue.put_nowait(_RESET)
         self.streams = []
 
     def expire_all_tokens(self) -> None:
@@ -151,6 +167,7 @@ class ScriptedNode:
     # --- handlers ----------------------------------------------------------------
 
     async def _status(self, request: web.Request) -> web.StreamResponse:
+        await self._record(request, "/status")
         scripted = self._take("/status")
         if scripted is not None:
             return await self._answer(request, scripted)
@@ -305,17 +322,24 @@ class ScriptedNode:
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
         await response.prepare(request)
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        queue: asyncio.Queue[bytes | _Reset | None] = asyncio.Queue()
         self.streams.append(queue)
         first = self.on_stream_connect() if self.on_stream_connect else self.sync_block()
         for chunk in first:
             await response.write(chunk)
         try:
             while True:
-                chunk = await queue.get()
-                if chunk is None:
+                item = await queue.get()
+                if item is None:
                     break
-                await response.write(chunk)
+                if isinstance(item, _Reset):
+                    assert request.transport is not None
+                    # Linger 0: close() sends RST instead of FIN.
+                    sock = request.transport.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    request.transport.abort()
+                    break
+                await response.write(item)
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:

@@ -18,7 +18,7 @@ from appliance.infinity import (
     SessionClosed,
     TokenGrant,
 )
-from appliance.infinity.models import ConferenceStatus
+from appliance.infinity.models import ConferenceStatus, Role
 
 from .scripted_node import ScriptedNode
 
@@ -93,7 +93,11 @@ async def test_control_host_operation_posts_its_endpoint(
     assert last(node) == (path, body)
 
 
-@pytest.mark.parametrize(("method", "args", "path", "body"), CONFERENCE_OPS + PARTICIPANT_OPS)
+# dial answers a list of uuids, so it is checked on its own for the host side.
+DIAL_OPS: list[tuple[str, tuple[Any, ...], str, Any]] = [("dial", ("sip:bob@example.com",), "dial", None)]
+
+
+@pytest.mark.parametrize(("method", "args", "path", "body"), CONFERENCE_OPS + PARTICIPANT_OPS + DIAL_OPS)
 async def test_control_host_operation_fails_locally_for_a_guest(
     guest: InfinitySession, node: ScriptedNode, method: str, args: tuple[Any, ...], path: str, body: Any
 ) -> None:
@@ -136,6 +140,49 @@ async def test_control_transfer_sends_pin_only_with_role(host: InfinitySession, 
     assert last(node)[1] == {"conference_alias": "other"}
     await host.control.transfer("p9", "other", role="guest", pin="1111")
     assert last(node)[1] == {"conference_alias": "other", "role": "guest", "pin": "1111"}
+
+
+@pytest.mark.parametrize(("given", "sent"), [("host", "host"), ("chair", "chair"), (Role.HOST, "chair")])
+async def test_control_transfer_accepts_both_host_spellings(
+    host: InfinitySession, node: ScriptedNode, given: str | Role, sent: str
+) -> None:
+    await host.control.transfer("p9", "other", role=given)
+    assert last(node)[1] == {"conference_alias": "other", "role": sent}
+
+
+@pytest.mark.parametrize(("first", "second"), [("chair", "host"), ("host", "chair")])
+async def test_control_transfer_retries_once_with_the_other_host_spelling(
+    host: InfinitySession, node: ScriptedNode, first: str, second: str
+) -> None:
+    node.script("participants/p9/transfer", 400, {"status": "failed", "result": "Invalid role"})
+    assert await host.control.transfer("p9", "other", role=first, pin="1234") is True
+    assert [r.body for r in node.calls_to("participants/p9/transfer")] == [
+        {"conference_alias": "other", "role": first, "pin": "1234"},
+        {"conference_alias": "other", "role": second, "pin": "1234"},
+    ]
+
+
+async def test_control_transfer_gives_up_when_both_host_spellings_are_refused(
+    host: InfinitySession, node: ScriptedNode
+) -> None:
+    node.script("participants/p9/transfer", 400, {"status": "failed", "result": "Invalid role"}, times=None)
+    with pytest.raises(BadRequest, match="transfer a participant"):
+        await host.control.transfer("p9", "other", role="host")
+    assert len(node.calls_to("participants/p9/transfer")) == 2
+
+
+async def test_control_transfer_as_guest_is_not_retried_after_400(
+    host: InfinitySession, node: ScriptedNode
+) -> None:
+    node.script("participants/p9/transfer", 400, {"status": "failed", "result": "No such alias"})
+    with pytest.raises(BadRequest):
+        await host.control.transfer("p9", "other", role="guest")
+    assert len(node.calls_to("participants/p9/transfer")) == 1
+
+
+async def test_control_transfer_rejects_other_role_words(host: InfinitySession) -> None:
+    with pytest.raises(ValueError, match="'host', 'chair' or 'guest'"):
+        await host.control.transfer("p9", "other", role="admin")
 
 
 async def test_control_dial_sends_every_parameter(host: InfinitySession, node: ScriptedNode) -> None:

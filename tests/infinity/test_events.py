@@ -150,3 +150,15 @@ def test_events_arbitrary_json_never_raises(name: str, data: Any) -> None:
 @given(st.sampled_from(sorted(SAMPLES)), st.text(max_size=50))
 def test_events_arbitrary_text_never_raises(name: str, data: str) -> None:
     assert event_parse.parse_event(name, data).name == name
+
+
+DEEP = "[" * 100_000 + "]" * 100_000  # deeper than json's recursion limit: RecursionError
+
+
+def test_events_nesting_too_deep_becomes_malformed_event() -> None:
+    event = event_parse.parse_event("stage", DEEP)
+    assert isinstance(event, ev.MalformedEvent) and "not JSON" in event.error
+
+
+def test_events_nesting_too_deep_in_an_unknown_event_passes_through() -> None:
+    assert isinstance(event_parse.parse_event("brand_new", DEEP), ev.UnknownEvent)

@@ -14,6 +14,7 @@ from appliance.infinity import (
     InfinityError,
     InfinitySession,
     InvalidToken,
+    NodeInMaintenance,
     NodeUnreachable,
     ProtocolError,
     RequestRefused,
@@ -118,3 +119,26 @@ def test_http_decode_response_never_fails_untyped(status: int, raw: bytes) -> No
         decode_response("op", status, raw)
     except InfinityError as exc:
         assert str(exc).startswith("op: ")
+
+
+async def test_http_deeply_nested_answer_is_a_protocol_error(
+    session: InfinitySession, node: ScriptedNode
+) -> None:
+    depth = 100_000  # json.loads raises RecursionError, which is not a ValueError
+    node.script("lock", 200, b"[" * depth + b"]" * depth)
+    with pytest.raises(ProtocolError, match="lock the conference: the node's answer is not JSON"):
+        await session.control.lock()
+
+
+def test_http_deeply_nested_error_body_keeps_the_status_mapping() -> None:
+    depth = 100_000
+    with pytest.raises(ServerError, match="HTTP 500"):
+        decode_response("lock the conference", 500, b"[" * depth + b"]" * depth)
+
+
+async def test_http_403_naming_maintenance_is_node_in_maintenance(
+    session: InfinitySession, node: ScriptedNode
+) -> None:
+    node.script("lock", 403, {"status": "failed", "result": "System in maintenance mode"})
+    with pytest.raises(NodeInMaintenance, match="lock the conference: the node is in maintenance mode"):
+        await session.control.lock()

@@ -40,3 +40,28 @@ async def test_labnode_call_offer_answer_ack_update_disconnect(fast: ClientOptio
         finally:
             await asyncio.wait_for(pc.close(), 10)
         assert session.joined
+
+
+@pytest.mark.media
+async def test_labnode_call_level_dtmf_and_fecc(fast: ClientOptions) -> None:
+    use_host_addresses(["127.0.0.1"])
+    options = dataclasses.replace(fast, request_timeout=10.0, request_token_timeout=10.0)
+    async with (
+        LabNode(host="127.0.0.1", port=0, media=True) as lab,
+        InfinitySession(lab.url, "meet", options=options) as session,
+    ):
+        assert isinstance(await session.join("Keypad"), TokenGrant)
+        pc = RTCPeerConnection(configuration=rtc_configuration([], []))
+        try:
+            pc.addTransceiver("audio", direction="sendrecv")
+            await pc.setLocalDescription(await pc.createOffer())
+            info = await session.calls.create_call(pc.localDescription.sdp, media_type="audio")
+            await session.calls.ack(info.call_uuid)
+            assert await session.calls.send_dtmf(info.call_uuid, "12#") is True
+            member = lab.conference("meet").find_call(info.call_uuid)
+            assert member is not None and member.dtmf_sent == ["12#"]
+            # The lab node has no gateway far end to steer: it reads the signal and answers false.
+            assert await session.calls.send_fecc(info.call_uuid, "start", "pan", "left") is False
+            await session.calls.disconnect_call(info.call_uuid)
+        finally:
+            await asyncio.wait_for(pc.close(), 10)

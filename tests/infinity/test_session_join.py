@@ -218,3 +218,18 @@ async def test_check_node_raises_not_a_node_for_404(node: ScriptedNode) -> None:
     node.script("/status", 404, {"status": "failed", "result": "nope"})
     with pytest.raises(NotANode):
         await check_node(node.url)
+
+
+async def test_request_token_raises_maintenance_for_a_403_saying_so(
+    node: ScriptedNode, fast: ClientOptions
+) -> None:
+    node.script("request_token", 403, {"status": "failed", "result": "System in maintenance mode"})
+    async with InfinitySession(node.url, "meet", options=fast) as session:
+        with pytest.raises(NodeInMaintenance, match="maintenance mode"):
+            await session.request_token("Room 4")
+
+
+async def test_check_node_sends_the_configured_basic_auth(node: ScriptedNode) -> None:
+    options = ClientOptions(basic_auth=("proxyuser", "proxypass"))
+    await check_node(node.url, options=options)
+    assert node.calls_to("/status")[0].headers["Authorization"] == "Basic cHJveHl1c2VyOnByb3h5cGFzcw=="

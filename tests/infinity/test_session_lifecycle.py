@@ -316,3 +316,95 @@ async def test_start_events_times_out_without_a_roster(node: ScriptedNode, fast:
         node.push("participant_sync_begin", None)
         await asyncio.sleep(0.05)
         assert session.failure is None
+
+
+async def test_deeply_nested_event_is_skipped_and_the_stream_goes_on(
+    node: ScriptedNode, fast: ClientOptions
+) -> None:
+    node.add("other", "Alice")
+    session = await joined(node, fast)
+    seen = Collected()
+    session.subscribe(seen)
+    try:
+        depth = 100_000  # a 200 KB `[[[...]]]`: json.loads raises RecursionError, not ValueError
+        node.push_raw(b"event: stage\ndata: " + b"[" * depth + b"]" * depth + b"\n\n")
+        node.push("participant_update", participant("other", "Alice 2"))
+        await seen.wait_for(lambda e: isinstance(e, ParticipantUpdate))
+        malformed = [e for e in seen.events if isinstance(e, MalformedEvent)]
+        assert [e.wire_name for e in malformed] == ["stage"]
+        assert session.failure is None
+        assert node.stream_connects == 1
+    finally:
+        await session.close()
+
+
+async def test_conference_status_is_read_again_after_a_reconnect(
+    node: ScriptedNode, fast: ClientOptions
+) -> None:
+    session = await joined(node, fast)
+    try:
+        assert len(node.calls_to("conference_status")) == 1
+        assert not session.state.status.locked
+        # Locked while the stream was down; the new stream replays no conference_update.
+        node.script(
+            "conference_status",
+            200,
+            {"status": "success", "result": {"locked": True, "guests_muted": True, "started": True}},
+            times=None,
+        )
+        node.cut_streams()
+        await eventually(lambda: session.state.status.locked)
+        assert session.state.status.guests_muted
+    finally:
+        await session.close()
+
+
+async def test_conference_update_during_the_status_reread_wins(
+    node: ScriptedNode, fast: ClientOptions
+) -> None:
+    session = await joined(node, fast)
+    seen = Collected()
+    session.subscribe(seen)
+    try:
+        stale = {"locked": True, "guests_muted": False, "started": True}
+        node.script("conference_status", 200, {"status": "success", "result": stale}, delay=0.2)
+        fresh = {"locked": False, "guests_muted": False, "started": True}
+        node.on_stream_connect = lambda: [sse("conference_update", fresh), *node.sync_block()]
+        node.cut_streams()
+        await eventually(lambda: len(node.calls_to("conference_status")) == 2)
+        await asyncio.sleep(0.3)  # let the delayed (stale) answer arrive
+        assert not session.state.status.locked
+    finally:
+        await session.close()
+
+
+async def test_silent_stream_reconnects_and_resynchronises(node: ScriptedNode, fast: ClientOptions) -> None:
+    session = await joined(node, dataclasses.replace(fast, event_read_timeout=0.2))
+    seen = Collected()
+    session.subscribe(seen)
+    try:
+        node.add("arrives", "Carol")  # no event for it: the node has gone quiet
+        reconnect = await seen.wait_for(lambda e: isinstance(e, StreamReconnecting))
+        assert "read timeout" in reconnect.reason
+        await seen.wait_for(lambda e: isinstance(e, ParticipantCreate) and e.participant.uuid == "arrives")
+        assert "arrives" in session.state.participants
+        assert session.failure is None
+    finally:
+        await session.close()
+
+
+async def test_stream_reconnects_after_a_tcp_reset(node: ScriptedNode, fast: ClientOptions) -> None:
+    node.add("other", "Alice")
+    session = await joined(node, fast)
+    seen = Collected()
+    session.subscribe(seen)
+    try:
+        node.reset_streams()
+        reconnect = await seen.wait_for(lambda e: isinstance(e, StreamReconnecting))
+        assert "connection lost" in reconnect.reason
+        await seen.wait_for(lambda e: e.name == "participant_sync_end")
+        assert node.stream_connects == 2
+        assert set(session.state.participants) == {"other", session.participant_uuid}
+        assert session.failure is None
+    finally:
+        await session.close()

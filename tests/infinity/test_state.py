@@ -100,3 +100,25 @@ def test_state_unsubscribe_stops_delivery() -> None:
     unsubscribe()
     state.feed(ev.PresentationStop())
     assert seen == []
+
+
+def test_state_malformed_participant_during_resync_keeps_the_previous_entry() -> None:
+    state = ConferenceState()
+    sync(state, p("a", "Alice"), p("b"))
+    state.apply(ev.ParticipantSyncBegin())
+    state.apply(ev.ParticipantCreate(participant=p("b")))
+    bad = {"uuid": "a", "display_name": "Alice", "is_muted": "PERHAPS"}
+    state.apply(ev.MalformedEvent(wire_name="participant_create", raw=bad, error="is_muted"))
+    out = state.apply(ev.ParticipantSyncEnd())
+    assert not any(isinstance(e, ev.ParticipantDelete) for e in out)
+    assert state.participants["a"].display_name == "Alice"
+
+
+def test_state_malformed_participant_without_a_known_uuid_is_not_invented() -> None:
+    state = ConferenceState()
+    sync(state, p("a"))
+    state.apply(ev.ParticipantSyncBegin())
+    state.apply(ev.ParticipantCreate(participant=p("a")))
+    state.apply(ev.MalformedEvent(wire_name="participant_create", raw={"uuid": "new"}, error="x"))
+    state.apply(ev.ParticipantSyncEnd())
+    assert set(state.participants) == {"a"}

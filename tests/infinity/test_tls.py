@@ -13,6 +13,9 @@ from aiohttp import web
 
 from appliance.infinity import CertificateRejected, ClientOptions, InfinitySession, NodeStatus, check_node
 from appliance.infinity.errors import ConferenceNotFound
+from appliance.infinity.events import Event, StreamReconnecting
+from appliance.infinity.http import Transport
+from appliance.infinity.stream import EventStream
 
 
 @pytest.fixture
@@ -66,3 +69,24 @@ async def test_tls_verification_off_connects_and_warns(
     with caplog.at_level("WARNING"):
         assert await check_node(url, options=options) is NodeStatus.UP
     assert "verification of the node is OFF" in caplog.text
+
+
+async def test_tls_check_node_reports_a_rejected_certificate(tls_node: tuple[str, Path]) -> None:
+    url, _ = tls_node
+    with pytest.raises(CertificateRejected, match="check the node: the node's TLS certificate"):
+        await check_node(url)
+
+
+async def test_tls_event_stream_fails_at_once_on_a_rejected_certificate(
+    tls_node: tuple[str, Path], fast: ClientOptions
+) -> None:
+    url, _ = tls_node
+    transport = Transport(url, "meet", http=None, options=fast)
+    transport.token = "tok-secretvalue"
+    delivered: list[Event] = []
+    try:
+        with pytest.raises(CertificateRejected, match="receive conference events"):
+            await EventStream(transport, delivered.append).run()
+    finally:
+        await transport.close()
+    assert not any(isinstance(e, StreamReconnecting) for e in delivered)
