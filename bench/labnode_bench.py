@@ -1,121 +1,381 @@
-"""Lab node media benchmark: CPU per participant and memory drift over a soak.
+"""Lab node benchmark: node CPU per participant with media, and RSS drift over a soak.
 
-Run ``.venv/bin/python -m bench.labnode_bench`` (``--soak-seconds 3600`` for a
-long soak). Everything runs in one process on loopback: the hub and its
-clients. Clients are receive-only (they decode the composed 360p stream and
-the audio mix, and send nothing), so the process CPU is the node's work plus
-one decoder per client; the hub's own encoder threads are also reported
-alone. Figures only, no assertions: compare runs on the same machine.
+Run ``.venv/bin/python -m bench --only labnode`` (``-- --soak-seconds 3600`` for
+an hour). The node is the real ``appliance labnode --bots 3`` started as a
+child process; this process plays the clients, each joining ``meet`` the way a
+Pexip client does (``request_token``, the ``events`` stream, ``calls`` with an
+aiortc offer, ``ack``, ``refresh_token``, ``release_token``). The node's CPU
+and RSS are sampled with psutil on its own process, so the clients' encoders
+and decoders are never counted as the node's work (their CPU is reported
+separately). Figures only, no assertions: compare runs on the same machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import fractions
+import math
+import signal
 import statistics
-import threading
+import sys
 import time
-import uuid as uuidlib
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import aiohttp
+import av
+import numpy as np
 import psutil
 from aiortc import RTCBundlePolicy, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from appliance.labnode.media import AiortcMediaHub
-from appliance.labnode.media_api import CallRequest, MixState
+from appliance.labnode.media_api import MixState
 from appliance.labnode.mixer import Compositor, mix_key_for
 from appliance.media.ice import rtc_configuration, use_host_addresses
 
-
-class _NoEvents:
-    def on_voice_activity(self, participant_uuid: str, speaking: bool) -> None:
-        pass
-
-    def on_presentation_still(self, jpeg: bytes, high_jpeg: bytes) -> None:
-        pass
-
-    def on_call_closed(self, call_uuid: str, reason: str) -> None:
-        pass
+MIB = 1024 * 1024
+AUDIO_RATE = 48000
+PREFIX = "/api/client/v2/conferences"
 
 
-class _Client:
-    """A receive-only Pexip-style peer that decodes everything it is sent."""
+# --- the node under test -----------------------------------------------------------
 
-    def __init__(self) -> None:
+
+class NodeProcess:
+    """``appliance labnode`` in a child process, on a free loopback port."""
+
+    def __init__(self, bots: int, width: int, height: int, fps: int) -> None:
+        self.args = [
+            "labnode",
+            "--port",
+            "0",
+            "--bots",
+            str(bots),
+            "--width",
+            str(width),
+            "--height",
+            str(height),
+            "--fps",
+            str(fps),
+            "--log-level",
+            "warning",
+        ]
+        self.url = ""
+        self._process: asyncio.subprocess.Process | None = None
+        self.ps: psutil.Process | None = None
+
+    async def __aenter__(self) -> NodeProcess:
+        command = Path(sys.executable).with_name("appliance")
+        if not command.exists():
+            raise SystemExit(f"labnode bench: {command} is missing; install the project into this venv")
+        self._process = await asyncio.create_subprocess_exec(
+            str(command), *self.args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        )
+        assert self._process.stdout is not None
+        async with asyncio.timeout(30):
+            first = (await self._process.stdout.readline()).decode().strip()
+        if not first.startswith("lab node listening on "):
+            raise SystemExit(f"labnode bench: unexpected first line from the node: {first!r}")
+        self.url = first.removeprefix("lab node listening on ")
+        self.ps = psutil.Process(self._process.pid)
+        asyncio.get_running_loop().create_task(self._process.stdout.read())  # keep the pipe drained
+        return self
+
+    def cpu_seconds(self) -> float:
+        assert self.ps is not None
+        times = self.ps.cpu_times()
+        return float(times.user + times.system)
+
+    def rss(self) -> int:
+        assert self.ps is not None
+        return int(self.ps.memory_info().rss)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                async with asyncio.timeout(15):
+                    await self._process.wait()
+            except TimeoutError:
+                self._process.kill()
+                await self._process.wait()
+
+
+# --- a client's camera and microphone ---------------------------------------------
+
+
+class CameraTrack(MediaStreamTrack):
+    """A moving test pattern at the node's own format, paced in real time."""
+
+    kind = "video"
+
+    def __init__(self, width: int, height: int, fps: int, seed: int) -> None:
+        super().__init__()
+        self.fps = fps
+        ramp = np.linspace(0, 255, width, dtype=np.float32)
+        frames = []
+        for step in range(fps * 2):  # a 2-second loop, converted once
+            shift = int(step * width / (fps * 2))
+            rgb = np.empty((height, width, 3), dtype=np.uint8)
+            rgb[:, :, 0] = np.roll(ramp, shift).astype(np.uint8)
+            rgb[:, :, 1] = (seed * 70) % 256
+            rgb[:, :, 2] = np.roll(ramp[::-1], shift).astype(np.uint8)
+            frames.append(av.VideoFrame.from_ndarray(rgb, format="rgb24").to_ndarray(format="yuv420p"))
+        self._frames = frames
+        self._count = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.VideoFrame:
+        loop = asyncio.get_running_loop()
+        if self._start is None:
+            self._start = loop.time()
+        await asyncio.sleep(max(0.0, self._start + self._count / self.fps - loop.time()))
+        frame = av.VideoFrame.from_ndarray(self._frames[self._count % len(self._frames)], format="yuv420p")
+        frame.pts = self._count * (90000 // self.fps)
+        frame.time_base = fractions.Fraction(1, 90000)
+        self._count += 1
+        return frame
+
+
+class VoiceTrack(MediaStreamTrack):
+    """A tone talking in bursts (1.5 s on, 1 s off), so voice activity moves the layout."""
+
+    kind = "audio"
+
+    def __init__(self, pitch: float) -> None:
+        super().__init__()
+        self.pitch = pitch
+        self._sample = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.AudioFrame:
+        loop = asyncio.get_running_loop()
+        if self._start is None:
+            self._start = loop.time()
+        await asyncio.sleep(max(0.0, self._start + self._sample / AUDIO_RATE - loop.time()))
+        n = np.arange(self._sample, self._sample + 960)
+        talking = (self._sample / AUDIO_RATE) % 2.5 < 1.5
+        level = 8000 if talking else 0
+        data = (level * np.sin(2 * math.pi * self.pitch * n / AUDIO_RATE)).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = self._sample
+        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
+        self._sample += 960
+        return frame
+
+
+# --- a client over the REST API ------------------------------------------------------
+
+
+@dataclass
+class Counters:
+    frames: int = 0
+    audio_frames: int = 0
+    events: int = 0
+
+
+class RestClient:
+    """One participant: token, event stream, a WebRTC call; sends camera+voice when ``sends``."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, base: str, name: str, *, sends: bool, index: int
+    ) -> None:
+        self.session = session
+        self.base = f"{base}{PREFIX}/meet"
+        self.name = name
+        self.sends = sends
+        self.index = index
+        self.token = ""
+        self.uuid = ""
+        self.call_uuid = ""
+        self.counters = Counters()
+        self.first_frame: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.pc: RTCPeerConnection | None = None
+
+    async def _post(self, path: str, body: Any = None) -> Any:
+        async with self.session.post(f"{self.base}/{path}", json=body, headers={"token": self.token}) as r:
+            answer = await r.json()
+            if r.status != 200:
+                raise RuntimeError(f"{path}: {r.status} {answer}")
+            return answer["result"]
+
+    async def join(self, width: int, height: int, fps: int) -> None:
+        async with self.session.post(f"{self.base}/request_token", json={"display_name": self.name}) as r:
+            result = (await r.json())["result"]
+        self.token, self.uuid = result["token"], result["participant_uuid"]
+        lifetime = float(result["expires"])
+        self._tasks.append(asyncio.create_task(self._events()))
+        self._tasks.append(asyncio.create_task(self._refresh(lifetime / 3)))
         config = rtc_configuration()
         config.bundlePolicy = RTCBundlePolicy.MAX_BUNDLE
         self.pc = RTCPeerConnection(configuration=config)
-        self.uuid = str(uuidlib.uuid4())
-        self.frames = 0
-        self.first_frame = asyncio.get_running_loop().create_future()
-        self._tasks: list[asyncio.Task[None]] = []
-        for kind in ("audio", "video", "video"):
-            self.pc.addTransceiver(kind, direction="recvonly")
-
-    async def join(self, hub: AiortcMediaHub) -> None:
+        if self.sends:
+            self.pc.addTransceiver(VoiceTrack(300 + 150 * self.index), direction="sendrecv")
+            self.pc.addTransceiver(CameraTrack(width, height, fps, self.index), direction="sendrecv")
+        else:
+            self.pc.addTransceiver("audio", direction="recvonly")
+            self.pc.addTransceiver("video", direction="recvonly")
+        self.pc.addTransceiver("video", direction="recvonly")
         await self.pc.setLocalDescription(await self.pc.createOffer())
         offer = self.pc.localDescription.sdp.replace("a=mid:2\r\n", "a=mid:2\r\na=content:slides\r\n")
-        answer = await hub.answer(CallRequest(self.uuid, str(uuidlib.uuid4()), "Bench", offer))
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        result = await self._post(
+            f"participants/{self.uuid}/calls",
+            {"call_type": "WEBRTC", "sdp": offer, "media_type": "video" if self.sends else "video-only"},
+        )
+        self.call_uuid = result["call_uuid"]
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=result["sdp"], type="answer"))
+        await self._post(f"participants/{self.uuid}/calls/{self.call_uuid}/ack")
         for transceiver in self.pc.getTransceivers()[:2]:
             track = transceiver.receiver.track
             assert track is not None
-            self._tasks.append(asyncio.ensure_future(self._drain(track)))
+            self._tasks.append(asyncio.create_task(self._drain(track)))
+
+    async def _events(self) -> None:
+        url = f"{self.base}/events?token={self.token}"
+        async with self.session.get(url, timeout=aiohttp.ClientTimeout(total=None, sock_read=None)) as r:
+            async for line in r.content:
+                if line.startswith(b"event:"):
+                    self.counters.events += 1
+
+    async def _refresh(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            self.token = (await self._post("refresh_token"))["token"]
 
     async def _drain(self, track: MediaStreamTrack) -> None:
         try:
             while True:
                 await track.recv()
                 if track.kind == "video":
-                    self.frames += 1
+                    self.counters.frames += 1
                     if not self.first_frame.done():
                         self.first_frame.set_result(time.perf_counter())
+                else:
+                    self.counters.audio_frames += 1
         except MediaStreamError:
             return
 
-    async def close(self) -> None:
-        await self.pc.close()
+    async def leave(self) -> None:
+        with suppress(aiohttp.ClientError, RuntimeError):
+            await self._post(f"participants/{self.uuid}/calls/{self.call_uuid}/disconnect", {})
+            await self._post("release_token")
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.pc is not None:
+            await self.pc.close()
 
 
-def _thread_cpu(process: psutil.Process, prefix: str) -> float:
-    ids = {t.native_id for t in threading.enumerate() if t.name.startswith(prefix)}
-    return sum(t.user_time + t.system_time for t in process.threads() if t.id in ids)
+# --- measurements ------------------------------------------------------------------------
 
 
-async def _cpu_with_clients(count: int, seconds: float, bots: int) -> tuple[float, float, float]:
-    process = psutil.Process()
-    hub = AiortcMediaHub(_NoEvents())
-    clients = [_Client() for _ in range(count)]
+@dataclass
+class CpuRun:
+    clients: int
+    sends: bool
+    node_cpu: float  # percent of one core
+    bench_cpu: float  # this process: the clients' encoders and decoders
+    fps: float  # composed video each client decoded
+
+
+async def _cpu_window(
+    node: NodeProcess, session: aiohttp.ClientSession, count: int, *, sends: bool, args: argparse.Namespace
+) -> CpuRun:
+    me = psutil.Process()
+    clients = [
+        RestClient(session, node.url, f"{'Sender' if sends else 'Viewer'} {i + 1}", sends=sends, index=i)
+        for i in range(count)
+    ]
     try:
-        for i in range(bots):
-            hub.add_bot(f"bot-{i}", f"Bot {i}")
         for client in clients:
-            await client.join(hub)
-        await asyncio.sleep(3.0)  # warm-up: connect, first keyframes
-        frames0 = sum(c.frames for c in clients)
-        cpu0, enc0, wall0 = process.cpu_times(), _thread_cpu(process, "labnode-media"), time.monotonic()
-        await asyncio.sleep(seconds)
-        cpu1, enc1, wall1 = process.cpu_times(), _thread_cpu(process, "labnode-media"), time.monotonic()
-        fps = (sum(c.frames for c in clients) - frames0) / (wall1 - wall0) / count
+            await client.join(args.width, args.height, args.fps)
+        await asyncio.sleep(args.warmup)
+        frames0 = sum(c.counters.frames for c in clients)
+        node0, me0, wall0 = node.cpu_seconds(), me.cpu_times(), time.monotonic()
+        await asyncio.sleep(args.seconds)
+        node1, me1, wall1 = node.cpu_seconds(), me.cpu_times(), time.monotonic()
         wall = wall1 - wall0
-        total = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / wall * 100
-        return total, (enc1 - enc0) / wall * 100, fps
+        fps = (sum(c.counters.frames for c in clients) - frames0) / wall / count
+        bench = (me1.user + me1.system - me0.user - me0.system) / wall * 100
+        return CpuRun(count, sends, (node1 - node0) / wall * 100, bench, fps)
     finally:
         for client in clients:
-            await client.close()
-        await hub.close()
+            await client.leave()
+        await asyncio.sleep(1.0)  # let the node close the calls before the next window
 
 
-def _compose_cost(repeats: int = 200) -> dict[str, float]:
+async def _idle_cpu(node: NodeProcess, seconds: float) -> float:
+    node0, wall0 = node.cpu_seconds(), time.monotonic()
+    await asyncio.sleep(seconds)
+    return (node.cpu_seconds() - node0) / (time.monotonic() - wall0) * 100
+
+
+async def _cpu_per_participant(args: argparse.Namespace) -> None:
+    fmt = f"{args.width}x{args.height}@{args.fps}"
+    print(
+        f"node CPU, `appliance labnode --bots {args.bots}` in its own process, {fmt} composed "
+        "(100 % = one core):"
+    )
+    async with (
+        NodeProcess(args.bots, args.width, args.height, args.fps) as node,
+        aiohttp.ClientSession() as s,
+    ):
+        await asyncio.sleep(args.warmup)
+        idle = await _idle_cpu(node, args.seconds)
+        print(f"  no client (bots only): node {idle:.1f} %")
+        for sends in (False, True):
+            kind = "sending camera+voice and receiving" if sends else "receive-only"
+            for count in args.clients:
+                run = await _cpu_window(node, s, count, sends=sends, args=args)
+                per = (run.node_cpu - idle) / count
+                print(
+                    f"  {count} {kind} client(s): node {run.node_cpu:.1f} % "
+                    f"(+{per:.1f} % per participant over bots only); "
+                    f"clients' own encode/decode in the bench process {run.bench_cpu:.1f} %; "
+                    f"composed video per client {run.fps:.1f} fps"
+                )
+
+
+async def _soak(args: argparse.Namespace) -> None:
+    async with AsyncExitStack() as stack:
+        node = await stack.enter_async_context(NodeProcess(3, args.width, args.height, args.fps))
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        client = RestClient(session, node.url, "Soak", sends=True, index=0)
+        stack.push_async_callback(client.leave)
+        await client.join(args.width, args.height, args.fps)
+        await asyncio.sleep(args.warmup)
+        start_rss = node.rss()
+        samples = [start_rss]
+        frames0, cpu0 = client.counters.frames, node.cpu_seconds()
+        t0 = time.monotonic()
+        step = max(1.0, min(10.0, args.soak_seconds / 30))
+        while time.monotonic() - t0 < args.soak_seconds:
+            await asyncio.sleep(step)
+            samples.append(node.rss())
+        elapsed = time.monotonic() - t0
+        minutes = elapsed / 60
+        print(
+            f"soak: `appliance labnode --bots 3` + 1 client sending camera+voice over REST/events/WebRTC, "
+            f"{elapsed:.0f} s, node RSS start {start_rss / MIB:.1f} MiB, end {samples[-1] / MIB:.1f} MiB, "
+            f"max {max(samples) / MIB:.1f} MiB, "
+            f"drift {(samples[-1] - start_rss) / MIB / minutes:+.2f} MiB/min; "
+            f"node CPU {(node.cpu_seconds() - cpu0) / elapsed * 100:.1f} %; "
+            f"client decoded {(client.counters.frames - frames0) / elapsed:.1f} fps, "
+            f"{client.counters.events} events"
+        )
+
+
+def _compose_cost(width: int, height: int, repeats: int = 200) -> dict[str, float]:
     from appliance.labnode.bots import BotSource
 
     bots = {f"b{i}": BotSource(i, f"Bot {i}") for i in range(9)}
     clock = [0.0]
-    compositor = Compositor(640, 360, lambda u: bots[u].video_frame(clock[0]))
+    compositor = Compositor(width, height, lambda u: bots[u].video_frame(clock[0]))
     result = {}
     for view in ("1:0", "1:7", "4:0", "9:0"):
         key = mix_key_for("me", MixState(view, list(bots), {u: b.name for u, b in bots.items()}))
@@ -127,84 +387,49 @@ def _compose_cost(repeats: int = 200) -> dict[str, float]:
     return result
 
 
-async def _time_to_first_frame(repeats: int) -> list[float]:
-    """ms from building the client's peer connection to its first decoded composed frame."""
+async def _time_to_first_frame(args: argparse.Namespace) -> list[float]:
+    """ms from request_token to the first decoded composed frame, through the node process."""
     times = []
-    hub = AiortcMediaHub(_NoEvents())
-    try:
-        hub.add_bot("bot-0", "Bot 0")
-        for _ in range(repeats):
+    async with NodeProcess(1, args.width, args.height, args.fps) as node, aiohttp.ClientSession() as session:
+        for i in range(args.joins):
             start = time.perf_counter()
-            client = _Client()
-            await client.join(hub)
-            async with asyncio.timeout(10):
+            client = RestClient(session, node.url, f"Joiner {i}", sends=False, index=i)
+            await client.join(args.width, args.height, args.fps)
+            async with asyncio.timeout(15):
                 first = await client.first_frame
             times.append((first - start) * 1000)
-            await client.close()
-    finally:
-        await hub.close()
+            await client.leave()
     return sorted(times)
-
-
-async def _soak(seconds: float, bots: int) -> None:
-    process = psutil.Process()
-    hub = AiortcMediaHub(_NoEvents())
-    client = _Client()
-    async with AsyncExitStack() as stack:
-        stack.push_async_callback(hub.close)
-        stack.push_async_callback(client.close)
-        for i in range(bots):
-            hub.add_bot(f"bot-{i}", f"Bot {i}")
-        await client.join(hub)
-        await asyncio.sleep(5.0)
-        start_rss = process.memory_info().rss
-        samples = [start_rss]
-        t0 = time.monotonic()
-        step = max(1.0, min(10.0, seconds / 12))
-        while time.monotonic() - t0 < seconds:
-            await asyncio.sleep(step)
-            samples.append(process.memory_info().rss)
-        minutes = (time.monotonic() - t0) / 60
-        mib = 1024 * 1024
-        print(
-            f"soak {bots} bots + 1 client, {minutes * 60:.0f} s: RSS start {start_rss / mib:.1f} MiB, "
-            f"end {samples[-1] / mib:.1f} MiB, max {max(samples) / mib:.1f} MiB, "
-            f"drift {(samples[-1] - start_rss) / mib / minutes:+.2f} MiB/min, "
-            f"client video {client.frames / (minutes * 60 + 5):.1f} fps"
-        )
 
 
 async def _main(args: argparse.Namespace) -> None:
     use_host_addresses(["127.0.0.1"])
-    print("compose cost, 640x360, all tiles new each time (CPU ms per composition):")
-    for view, ms in _compose_cost().items():
+    print(f"compose cost, {args.width}x{args.height}, all tiles new each time (CPU ms per composition):")
+    for view, ms in _compose_cost(args.width, args.height).items():
         print(f"  {view}: {ms:.2f} ms")
-    ttff = await _time_to_first_frame(args.joins)
+    ttff = await _time_to_first_frame(args)
     print(
-        f"time to first composed frame, {len(ttff)} joins (offer, answer, ICE, DTLS, keyframe, decode): "
-        f"min {ttff[0]:.0f} / median {statistics.median(ttff):.0f} / max {ttff[-1]:.0f} ms"
+        f"time to first composed frame, {len(ttff)} joins (request_token, events, calls, ICE, DTLS, "
+        f"keyframe, decode): min {ttff[0]:.0f} / median {statistics.median(ttff):.0f} / max {ttff[-1]:.0f} ms"
     )
-    print(f"node CPU with {args.bots} bots, receive-only clients, 360p15 composed (100 % = one core):")
-    baseline = None
-    for count in args.clients:
-        total, encoders, fps = await _cpu_with_clients(count, args.seconds, args.bots)
-        baseline = baseline if baseline is not None else total / count
-        print(
-            f"  {count} client(s): process {total:.1f} %, hub encoder threads {encoders:.1f} %, "
-            f"{total / count:.1f} % per client, per-client video {fps:.1f} fps"
-        )
-    await _soak(args.soak_seconds, 3)
+    await _cpu_per_participant(args)
+    await _soak(args)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--bots", type=int, default=3)
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 2, 4], help="client counts measured")
+    parser.add_argument("--bots", type=int, default=3, help="bots in the node for the CPU figures")
     parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per client count")
-    parser.add_argument("--joins", type=int, default=7, help="joins timed for the first frame")
-    parser.add_argument("--soak-seconds", type=float, default=30.0)
-    asyncio.run(_main(parser.parse_args()))
+    parser.add_argument("--warmup", type=float, default=4.0, help="seconds after joining before measuring")
+    parser.add_argument("--joins", type=int, default=5, help="joins timed for the first frame")
+    parser.add_argument("--soak-seconds", type=float, default=60.0, help="soak length (3600 for an hour)")
+    parser.add_argument("--width", type=int, default=640)
+    parser.add_argument("--height", type=int, default=360)
+    parser.add_argument("--fps", type=int, default=15)
+    asyncio.run(_main(parser.parse_args(argv)))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main(sys.argv[1:]))
