@@ -189,7 +189,30 @@ async def get_classification_level(request: web.Request) -> web.Response:
     return ok(classification)
 
 
+BREAKOUTS_NOT_IMPLEMENTED: Final = (
+    "Breakout rooms are not implemented by the lab node (request_token answers breakout_rooms: false)"
+)
+
+# Reference §3.1 and §3.4: every breakout endpoint, conference- and participant-level.
+_BREAKOUT_PATHS: Final = (
+    "/breakouts",
+    "/breakouts/{tail:.*}",
+    "/breakoutbuzz",
+    "/clearbreakoutbuzz",
+    "/leavebreakout",
+    "/participants/breakout",
+)
+
+
+async def breakouts_not_implemented(request: web.Request) -> web.Response:
+    """A named refusal rather than a bare 404, so a client's log says what is missing."""
+    request.app[STATE].authenticate(request)
+    raise ApiError(404, BREAKOUTS_NOT_IMPLEMENTED)
+
+
 def add_routes(app: web.Application) -> None:
+    for path in _BREAKOUT_PATHS:
+        app.router.add_route("*", CONFERENCE + path, breakouts_not_implemented)
     get = {
         "conference_status": conference_status,
         "participants": participants,

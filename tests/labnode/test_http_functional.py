@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
 from appliance.labnode.app import LabNode
+from appliance.labnode.routes_conference import BREAKOUTS_NOT_IMPLEMENTED
 from appliance.labnode.tls import self_signed
 from tests.labnode.conftest import Api
 
@@ -125,3 +127,27 @@ async def test_cors_headers_on_event_stream() -> None:
         ) as response:
             assert response.headers["Access-Control-Allow-Origin"] == "https://app.example"
             assert response.content_type == "text/event-stream"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "breakouts",
+        "breakouts/disconnect",
+        "breakouts/b1/participants/p1/mute",
+        "breakoutbuzz",
+        "leavebreakout",
+        "participants/breakout",
+    ],
+)
+async def test_breakout_endpoints_answer_not_implemented_in_envelope(api: Api, path: str) -> None:
+    host = await api.join("meet", "Host")
+    status, body = await host.post(path, {})
+    assert (status, body) == (404, {"status": "failed", "result": BREAKOUTS_NOT_IMPLEMENTED})
+
+
+async def test_breakout_endpoint_with_bad_token_is_invalid_token(api: Api) -> None:
+    status, body = await api.call(
+        "POST", f"{api.base}/api/client/v2/conferences/meet/breakouts", {}, token="x"
+    )
+    assert (status, body) == (403, {"status": "failed", "result": "Invalid token"})
