@@ -502,7 +502,10 @@ def main(argv: list[str]) -> int:
     pairs, frames, window = (9, 300, 20.0) if args.long else (5, 150, 5.0)
     use_host_addresses(["127.0.0.1"])
     selection = install_codecs()
-    print(f"codecs: H.264 encoder {selection.h264_encoder}, decoder {selection.h264_decoder.name}")
+    print(
+        f"codecs: H.264 encoder {selection.h264_encoder}, decoder {selection.h264_decoder.name}; "
+        f"VP8 decoder {selection.vp8_decoder.name}"
+    )
     bench_receive(pairs, frames)
     bench_send(pairs, frames // 2)
     asyncio.run(bench_first_frame(5 if args.long else 3))

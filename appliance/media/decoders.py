@@ -1,4 +1,4 @@
-"""Which H.264 decoder a call uses, chosen once from a preference list.
+"""Which H.264 and VP8 decoders a call uses, each chosen once from a preference list.
 
 A Raspberry Pi 4 decodes 1080p H.264 far cheaper in its ``h264_v4l2m2m``
 block than on its cores, but the block is absent on a Pi 5, inside CI and
@@ -7,6 +7,10 @@ on this build machine, and FFmpeg only finds that out when the codec is
 wins and every rejected name is logged with FFmpeg's reason. The choice is
 reported in the call statistics, so a support engineer can see that a room
 fell back to software.
+
+VP8 goes the same way: profiles list FFmpeg's native ``vp8`` decoder
+before ``libvpx`` (aiortc's own), since the native one is ~5-20 % cheaper
+per frame single-threaded (docs/media.md, the shared media notes).
 
 The decoder class here is handed to aiortc by :mod:`appliance.media.encoders`,
 the one place that touches aiortc's codec registry.
@@ -27,6 +31,7 @@ from appliance.log import get_logger
 log = get_logger(__name__)
 
 DEFAULT_H264_DECODERS: tuple[str, ...] = ("h264_v4l2m2m", "h264")
+DEFAULT_VP8_DECODERS: tuple[str, ...] = ("vp8", "libvpx")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,7 @@ def probe_decoder(name: str) -> str | None:
     return None
 
 
-def select_decoder(preferences: Sequence[str]) -> DecoderChoice:
+def select_decoder(preferences: Sequence[str], codec: str = "h264") -> DecoderChoice:
     """Open each preference in turn; the first that opens is the choice.
 
     Raises :class:`MediaError` when none opens, naming every reason, since a
@@ -76,15 +81,16 @@ def select_decoder(preferences: Sequence[str]) -> DecoderChoice:
             choice = DecoderChoice(name, tuple(rejected))
             if rejected:
                 log.warning(
-                    "h264 decoder fallback",
+                    f"{codec} decoder fallback",
                     extra={"context": {"chosen": name, "rejected": dict(rejected)}},
                 )
             else:
-                log.info("h264 decoder", extra={"context": {"chosen": name}})
+                log.info(f"{codec} decoder", extra={"context": {"chosen": name}})
             return choice
         rejected.append((name, reason))
     reasons = "; ".join(f"{n}: {r}" for n, r in rejected) or "empty preference list"
-    raise MediaError(f"no H.264 decoder could be opened ({reasons})")
+    label = {"h264": "H.264", "vp8": "VP8"}.get(codec, codec)
+    raise MediaError(f"no {label} decoder could be opened ({reasons})")
 
 
 class TimedDecoder:
@@ -104,15 +110,17 @@ class TimedDecoder:
         return frames
 
 
-class PreferredH264Decoder:
-    """aiortc ``Decoder`` for received H.264, on the chosen FFmpeg decoder.
+class PreferredDecoder:
+    """aiortc ``Decoder`` for received H.264 or VP8, on the chosen FFmpeg decoder.
 
-    Same contract as ``aiortc.codecs.h264.H264Decoder`` (Annex-B access
-    units in, frames out), plus a :class:`DecodeInfo` on every frame.
+    Same contract as aiortc's ``H264Decoder`` and ``Vp8Decoder`` (one
+    depacketised picture in, frames out), plus a :class:`DecodeInfo` on
+    every frame.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # PyAV's default threading: frame threads would add a frame of delay per thread
         self.codec: Any = av.CodecContext.create(name, "r")
 
     def decode(self, encoded_frame: Any) -> list[av.VideoFrame]:
@@ -127,3 +135,6 @@ class PreferredH264Decoder:
         for frame in frames:
             frame.opaque = DecodeInfo(self.name, elapsed)
         return frames
+
+
+PreferredH264Decoder = PreferredDecoder  # the name the H.264 path has always used

@@ -16,8 +16,9 @@ Why this exists (figures in docs/media.md and the shared media notes):
   unchanged), so we keep the rebuild but with hysteresis: only when the
   target moved by more than ``rebuild_ratio`` and at most once per
   ``rebuild_interval_s``.
-* Received H.264 goes to the decoder chosen from a preference list
-  (:mod:`appliance.media.decoders`), so a Pi 4 uses its decoder block.
+* Received H.264 and VP8 go to the decoders chosen from the profile's
+  preference lists (:mod:`appliance.media.decoders`), so a Pi 4 uses its
+  decoder block and VP8 uses FFmpeg's native ``vp8`` where it opens.
 * Received frames leave aiortc's jitter buffers sooner: video on the RTP
   marker bit, audio with a prefetch of one packet instead of four
   (:mod:`appliance.media.jitter`, installed from here; ``receive=None``
@@ -59,8 +60,9 @@ from appliance.errors import MediaError
 from appliance.log import get_logger
 from appliance.media.decoders import (
     DEFAULT_H264_DECODERS,
+    DEFAULT_VP8_DECODERS,
     DecoderChoice,
-    PreferredH264Decoder,
+    PreferredDecoder,
     TimedDecoder,
     select_decoder,
 )
@@ -78,6 +80,7 @@ class CodecSettings:
     # first that opens wins; put "h264_v4l2m2m" first only where the profile names an encoder block
     h264_encoders: Sequence[str] = ("libx264",)
     h264_decoders: Sequence[str] = DEFAULT_H264_DECODERS
+    vp8_decoders: Sequence[str] = DEFAULT_VP8_DECODERS
     x264_preset: str = "ultrafast"
     vp8_cpu_used: int = 16
     rebuild_ratio: float = 0.3
@@ -93,6 +96,7 @@ class CodecSelection:
     h264_encoder: str
     h264_encoder_rejected: tuple[tuple[str, str], ...]
     h264_decoder: DecoderChoice
+    vp8_decoder: DecoderChoice
 
 
 @dataclass
@@ -162,8 +166,9 @@ def install_codecs(settings: CodecSettings | None = None) -> CodecSelection:
         log.warning(
             "h264 encoder fallback", extra={"context": {"chosen": chosen, "rejected": dict(rejected)}}
         )
-    decoder = select_decoder(settings.h264_decoders)
-    selection = CodecSelection(settings, chosen, tuple(rejected), decoder)
+    decoder = select_decoder(settings.h264_decoders, "h264")
+    vp8_decoder = select_decoder(settings.vp8_decoders, "vp8")
+    selection = CodecSelection(settings, chosen, tuple(rejected), decoder, vp8_decoder)
     with _lock:
         _selection = selection
         setattr(aiortc_sender, "get_encoder", _get_encoder)  # noqa: B010 - module-level registry name
@@ -199,7 +204,9 @@ def _get_decoder(codec: Any) -> Any:
     selection = _selection
     mime = codec.mimeType.lower()
     if selection is not None and mime == "video/h264":
-        return PreferredH264Decoder(selection.h264_decoder.name)
+        return PreferredDecoder(selection.h264_decoder.name)
+    if selection is not None and mime == "video/vp8":
+        return PreferredDecoder(selection.vp8_decoder.name)
     if mime == "video/vp8":
         return TimedDecoder(aiortc_codecs.get_decoder(codec), "libvpx")
     return aiortc_codecs.get_decoder(codec)

@@ -224,6 +224,8 @@ class ThrottledTrack(MediaStreamTrack):  # type: ignore[misc]
             if self.readyState != "live":
                 raise MediaStreamError
             frame = await self.source.recv()
+            if not isinstance(frame, av.VideoFrame):
+                raise MediaError(f"presentation source yielded {type(frame).__name__}, not a video frame")
             now = time.monotonic()
             # 2 ms of slack so a source paced at exactly max_fps is not halved by jitter
             if self._last is not None and now - self._last < self.interval - 0.002:

@@ -31,5 +31,9 @@ def playback_output(playback: PlaybackSpec) -> AudioOutput:
 def install_profile_codecs(profile: HwProfile) -> None:
     """Real-time encoders and the profile's decoder preference, once per process."""
     install_codecs(
-        CodecSettings(h264_encoders=profile.encoders["h264"], h264_decoders=profile.decoders["h264"])
+        CodecSettings(
+            h264_encoders=profile.encoders["h264"],
+            h264_decoders=profile.decoders["h264"],
+            vp8_decoders=profile.decoders["vp8"],
+        )
     )

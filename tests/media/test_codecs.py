@@ -31,6 +31,19 @@ def test_select_decoder_without_any_usable_decoder_raises() -> None:
         select_decoder(["h264_v4l2m2m", "no_such_decoder"])
 
 
+def test_select_decoder_for_vp8_names_the_codec_when_nothing_opens() -> None:
+    with pytest.raises(MediaError, match=r"no VP8 decoder"):
+        select_decoder(["vp8_v4l2m2m", "no_such_decoder"], "vp8")
+
+
+def test_install_codecs_takes_the_first_vp8_decoder_that_opens() -> None:
+    try:
+        selection = install_codecs(CodecSettings(h264_decoders=("h264",), vp8_decoders=("libvpx", "vp8")))
+        assert selection.vp8_decoder.name == "libvpx"
+    finally:
+        install_codecs(CodecSettings(h264_decoders=("h264_v4l2m2m", "h264")))  # the session's choice
+
+
 def test_probe_decoder_accepts_software_h264() -> None:
     assert probe_decoder("h264") is None
 

@@ -455,3 +455,16 @@ async def test_media_statistics_before_any_packet_has_the_whole_structure(far_en
         assert stats["outgoing"]["audio"]["bitrate"] == 0
     finally:
         await call.close()
+
+
+async def test_a_vp8_call_decodes_on_the_preferred_native_vp8_decoder(far_end: FakeFarEnd) -> None:
+    # the session's codecs keep the default VP8 preference: FFmpeg's vp8, then libvpx
+    call = MediaCall(far_end, settings(h264_enabled=False))
+    try:
+        await call.start()
+        await eventually(lambda: call.main_video.stats.frames > 3)
+        stats = await call.media_statistics()
+        assert stats["incoming"]["video"]["decoder"] == "vp8"
+        assert call.main_video.slot.take(timeout=1.0) is not None
+    finally:
+        await call.close()

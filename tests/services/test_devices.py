@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 
 from appliance.config.profile import CaptureSpec, PlaybackSpec, load_profile
-from appliance.services.devices import capture_device, playback_output
+from appliance.media.encoders import current_selection, uninstall_codecs
+from appliance.services.devices import capture_device, install_profile_codecs, playback_output
 
 
 def test_devices_capture_section_maps_to_a_device_spec() -> None:
@@ -50,3 +53,30 @@ def test_devices_null_playback_accepts_audio() -> None:
 def test_devices_capture_keeps_options_as_given() -> None:
     spec = capture_device("audio", CaptureSpec("alsa", "hw:1", {"sample_rate": "48000"}))
     assert spec.options == {"sample_rate": "48000"}
+
+
+def test_devices_profile_vp8_decoder_preference_is_installed() -> None:
+    profile = load_profile("ci-virtual")
+    decoders = {**profile.decoders, "vp8": ("libvpx",)}  # not the engine's default order
+    try:
+        install_profile_codecs(dataclasses.replace(profile, decoders=decoders))
+        selection = current_selection()
+        assert selection is not None
+        assert selection.vp8_decoder.name == "libvpx"
+        assert selection.h264_decoder.name == "h264"
+    finally:
+        uninstall_codecs()
+
+
+def test_devices_profile_vp8_decoder_falls_back_with_the_reason(caplog: pytest.LogCaptureFixture) -> None:
+    profile = load_profile("ci-virtual")
+    decoders = {**profile.decoders, "vp8": ("vp8_v4l2m2m", "vp8")}
+    try:
+        with caplog.at_level("WARNING", logger="appliance.media.decoders"):
+            install_profile_codecs(dataclasses.replace(profile, decoders=decoders))
+        selection = current_selection()
+        assert selection is not None and selection.vp8_decoder.name == "vp8"
+        assert dict(selection.vp8_decoder.rejected).keys() == {"vp8_v4l2m2m"}
+        assert any(r.getMessage() == "vp8 decoder fallback" for r in caplog.records)
+    finally:
+        uninstall_codecs()
