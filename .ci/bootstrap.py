@@ -7,16 +7,20 @@
 
 Standard library only, because it runs before anything is installed. It
 creates ``.venv`` beside the project, installs the project with its test
-extras (again only when ``pyproject.toml`` changed), and then runs the job
+extras (again only when ``pyproject.toml`` changed), makes the example
+secrets files private (git checks every file out readable by others, and the
+configuration loader refuses such a secrets file), and then runs the job
 inside it. System packages are installed with apt-get only where a Debian
-machine lacks something pip cannot provide (``python3-venv``), and only
-when running as root; otherwise it says which command to run.
+machine lacks something pip cannot provide (``python3-venv``; for the test
+job ``chromium``, ``nodejs`` and ``npm``), and only when running as root;
+otherwise it says which command to run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("APPLIANCE_VENV", ROOT / ".venv"))
 BIN = VENV / "bin"
 STAMP = VENV / ".installed-pyproject.sha256"
+EXAMPLE_SITES = ROOT / "examples" / "site"
+# Pexip's client code needs it; tests/conformance/harness.py checks the same.
+NODE_MAJOR_MIN = 20
 
 
 def say(message: str) -> None:
@@ -82,8 +89,63 @@ def ensure_chromium() -> None:
     apt_install("chromium")
 
 
+def ci_requires_conformance() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def node_version(node: str) -> str:
+    """``node --version`` without its ``v`` (``"20.20.2"``), or ``""`` if it cannot say."""
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, check=False, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout.strip().removeprefix("v")
+
+
+def ensure_node() -> None:
+    # tests/conformance runs Pexip's npm packages in Node.js >= 20; under
+    # CI=true a missing or older Node.js fails those tests, elsewhere it skips
+    # them. A root Debian machine without node gets Debian's nodejs and npm;
+    # Debian 12 ships Node.js 18, too old, which is said here rather than
+    # discovered later in a test report.
+    outcome = "will fail (CI=true)" if ci_requires_conformance() else "will be skipped"
+    node = shutil.which("node")
+    if not node:
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            say(
+                f"Node.js is not installed: the Pexip conformance tests {outcome}; "
+                "install Node.js >= 20 with npm (e.g. sudo apt-get install -y nodejs npm on Debian 13)"
+            )
+            return
+        apt_install("nodejs", "npm")
+        node = shutil.which("node")
+        if not node:
+            sys.exit("[bootstrap] apt-get installed nodejs but there is no node command on PATH")
+    if not shutil.which("npm"):
+        say(f"Node.js is installed without npm: the Pexip conformance tests {outcome}; install npm")
+    version = node_version(node)
+    match = re.match(r"(\d+)\.", version)
+    if not match or int(match.group(1)) < NODE_MAJOR_MIN:
+        say(
+            f"Node.js {version or '(unknown version)'} at {node} is older than {NODE_MAJOR_MIN}, which "
+            f"Pexip's client code needs: the conformance tests {outcome}. Debian 12 ships Node.js 18; "
+            f"install nodejs {NODE_MAJOR_MIN} or later from NodeSource (deb.nodesource.com) or use Debian 13"
+        )
+
+
+def protect_example_secrets(directory: Path | None = None) -> None:
+    """``chmod 600`` the example secrets files, which git checks out readable by others."""
+    for path in sorted((directory or EXAMPLE_SITES).glob("*.secrets.toml")):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except OSError as exc:
+            say(f"could not make {path} private ({exc}): run chmod 600 {path}")
+
+
 def job_test(args: list[str]) -> int:
     ensure_chromium()
+    ensure_node()
     py = str(BIN / "python")
     code = [d for d in ("appliance", "tests", "bench", "examples", ".ci") if (ROOT / d).exists()]
     steps: list[tuple[str, list[str]]] = [
@@ -121,6 +183,7 @@ def main() -> int:
         print(__doc__)
         return 2
     ensure_venv()
+    protect_example_secrets()
     return JOBS[sys.argv[1]](sys.argv[2:])
 
 
