@@ -22,9 +22,10 @@ joins as a Guest where Guests need none); a wrong PIN asks again.
 from __future__ import annotations
 
 import argparse
+import queue
 import sys
 import threading
-from typing import Any
+from typing import Any, TextIO
 
 from appliance import PexRTC
 
@@ -40,6 +41,9 @@ class ConsoleClient:
         self.awaiting_pin = threading.Event()
         self.finished = threading.Event()
         self.exit_code = 0
+        # Typed lines and the end of the session meet here, so the main loop
+        # is never stuck in a read of stdin after a callback ended the call.
+        self.inbox: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         rtc.onSetup = self.on_setup
         rtc.onConnect = self.on_connect
         rtc.onError = self.on_error
@@ -55,14 +59,35 @@ class ConsoleClient:
     def say(text: str) -> None:
         print(text, flush=True)
 
+    def finish(self, exit_code: int | None = None) -> None:
+        """The session is over (from a callback): wake the main loop."""
+        if exit_code is not None:
+            self.exit_code = exit_code
+        self.finished.set()
+        self.inbox.put(None)
+
+    def read_lines(self, stream: TextIO) -> None:
+        """The stdin reader thread: every line into the inbox, then None at end of input."""
+        for line in stream:
+            self.inbox.put(line.rstrip("\n"))
+        self.inbox.put(None)
+
+    def run(self, stream: TextIO) -> None:
+        """Run typed commands until ``quit``, end of input or the end of the session."""
+        reader = threading.Thread(target=self.read_lines, args=(stream,), name="console-stdin", daemon=True)
+        reader.start()
+        while not self.finished.is_set():
+            line = self.inbox.get()
+            if line is None or self.finished.is_set() or not self.command(line):
+                return
+
     # -- callbacks (run on the PexRTC callback thread) --------------------
 
     def on_setup(self, stream: Any, pin_status: str, conference_extension: str | None = None) -> None:
         if conference_extension:
             self.say("* this is a Virtual Reception: use the conference alias instead")
             self.rtc.disconnect()
-            self.exit_code = 2
-            self.finished.set()
+            self.finish(2)
         elif pin_status in ("required", "optional"):
             hint = " (empty line to join as Guest)" if pin_status == "optional" else ""
             self.awaiting_pin.set()  # before the prompt: the answer may come at once
@@ -75,12 +100,11 @@ class ConsoleClient:
 
     def on_error(self, err: str) -> None:
         self.say(f"* error: {err}")
-        self.exit_code = 1
-        self.finished.set()
+        self.finish(1)
 
     def on_disconnect(self, reason: str) -> None:
         self.say(f"* disconnected: {reason}")
-        self.finished.set()
+        self.finish()
 
     def on_participant_create(self, participant: dict[str, Any]) -> None:
         self.roster[participant["uuid"]] = participant
@@ -157,9 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     client = ConsoleClient(rtc)
     rtc.makeCall(args.node, args.conference, args.name, None, args.call_type)
     try:
-        for line in sys.stdin:
-            if client.finished.is_set() or not client.command(line.rstrip("\n")):
-                break
+        client.run(sys.stdin)
     except KeyboardInterrupt:
         pass
     if not client.finished.is_set():

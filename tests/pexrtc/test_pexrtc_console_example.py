@@ -131,3 +131,39 @@ async def test_console_example_asks_for_a_pin_and_retries(node: LabNode) -> None
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_console_example_exits_at_a_virtual_reception_without_waiting_for_input(node: LabNode) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLE),
+        node.url,
+        "reception",
+        "Console",
+        stdin=asyncio.subprocess.PIPE,  # left open and silent: nothing is ever typed
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    client = Console(process)
+    try:
+        await client.expect("* this is a Virtual Reception")
+        async with asyncio.timeout(WAIT):
+            assert await process.wait() == 2
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_console_example_exits_when_the_node_disconnects_it_without_waiting_for_input(
+    console: Console, node: LabNode
+) -> None:
+    (uuid,) = [
+        uuid
+        for uuid, member in node.conference("meet").members.items()
+        if member.participant.display_name == "Console"
+    ]
+    assert node.control.kick(uuid, "Disconnected by an administrator")
+    await console.expect("* disconnected: Disconnected by an administrator")
+    async with asyncio.timeout(WAIT):
+        assert await console.process.wait() == 0
