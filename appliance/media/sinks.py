@@ -59,11 +59,13 @@ class DisplayConverter:
         self._direct: DirectScaler | None = None
         self._direct_unavailable = False
         self._lock = threading.Lock()
+        self.conversions = 0  # frames converted through the cached contexts
 
     def convert(
         self, frame: av.VideoFrame, width: int | None = None, height: int | None = None
     ) -> av.VideoFrame:
         with self._lock:
+            self.conversions += 1
             return self._reformatter.reformat(frame, width, height, self.pixel_format, threads=1)
 
     def convert_into(self, frame: av.VideoFrame, address: int, pitch: int, width: int, height: int) -> bool:

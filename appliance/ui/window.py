@@ -19,7 +19,7 @@ from typing import Any
 
 from appliance.log import get_logger
 from appliance.media.handoff import LatestSlot
-from appliance.media.sinks import DisplayFrame
+from appliance.media.sinks import DisplayConverter, DisplayFrame
 
 log = get_logger(__name__)
 
@@ -48,6 +48,8 @@ class VideoWindow:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sdl-window", daemon=True)
         self._error: BaseException | None = None
+        # stream -> converter for frames that do not match the window (size or layout)
+        self.converters: dict[str, DisplayConverter] = {}
 
     def start(self) -> None:
         self._thread.start()
@@ -101,20 +103,39 @@ class VideoWindow:
             pygame.display.quit()
 
     def _draw(self, pygame: Any, screen: Any, frame: DisplayFrame) -> None:
-        draw_frame(pygame, screen, frame)
+        draw_frame(pygame, screen, frame, self.converters)
 
 
 # the surface layout DisplayFrame's "bgra" is, byte for byte: B, G, R, X in memory
 _BGRA_MASKS = (0xFF0000, 0xFF00, 0xFF)
 
 
-def draw_frame(pygame: Any, screen: Any, frame: DisplayFrame) -> None:
+# for callers that keep no converters of their own (the benchmark, tests)
+_shared_converters: dict[str, DisplayConverter] = {}
+
+
+def fallback_converter(
+    stream: str, converters: dict[str, DisplayConverter] | None = None
+) -> DisplayConverter:
+    """The one RGB converter of ``stream`` for frames that do not match the surface."""
+    table = _shared_converters if converters is None else converters
+    converter = table.get(stream)
+    if converter is None:
+        converter = table[stream] = DisplayConverter("rgb24")
+    return converter
+
+
+def draw_frame(
+    pygame: Any, screen: Any, frame: DisplayFrame, converters: dict[str, DisplayConverter] | None = None
+) -> None:
     """Put ``frame`` on ``screen`` (not flipped): the window thread's and the benchmark's one path.
 
     When the frame already has the surface's size and layout, libswscale
     writes the picture straight into the surface memory (path C* of the
     media notes without its copy); otherwise it is converted to RGB at the
-    screen size and blitted.
+    screen size by the stream's cached converter (``converters``, one per
+    stream; a shared table when ``None``) and blitted. A per-frame
+    ``reformat`` would build a new libswscale context for every frame.
     """
     if (
         (frame.width, frame.height) == screen.get_size()
@@ -134,5 +155,6 @@ def draw_frame(pygame: Any, screen: Any, frame: DisplayFrame) -> None:
             screen.unlock()
         return
     width, height = screen.get_size()
-    rgb = frame.source_frame.reformat(width, height, "rgb24").to_ndarray()
+    converted = fallback_converter(frame.stream, converters).convert(frame.source_frame, width, height)
+    rgb = converted.to_ndarray()
     screen.blit(pygame.image.frombuffer(rgb, (width, height), "RGB"), (0, 0))

@@ -9,7 +9,7 @@ import numpy as np
 import pygame
 import pytest
 
-from appliance.media.sinks import DisplayFrame, VideoSink
+from appliance.media.sinks import DisplayConverter, DisplayFrame, VideoSink
 from appliance.ui.window import draw_frame
 
 
@@ -56,3 +56,26 @@ def test_draw_frame_converts_for_a_surface_of_another_layout() -> None:
     draw_frame(pygame, surface, _sink_frame((200, 30, 90), (64, 48)))
     colour = surface.get_at((32, 24))
     assert abs(colour.r - 200) <= 3 and abs(colour.g - 30) <= 3 and abs(colour.b - 90) <= 3
+
+
+def test_draw_frame_converts_mismatched_frames_through_one_cached_converter_per_stream() -> None:
+    surface = _bgrx_surface((64, 48))
+    converters: dict[str, DisplayConverter] = {}
+    for rgb in ((20, 160, 40), (160, 20, 40), (40, 20, 160)):
+        draw_frame(pygame, surface, _sink_frame(rgb, (32, 24)), converters)
+    assert list(converters) == ["main"]
+    assert converters["main"].conversions == 3
+    colour = surface.get_at((60, 44))
+    assert abs(colour.r - 40) <= 3 and abs(colour.g - 20) <= 3 and abs(colour.b - 160) <= 3
+
+
+def test_draw_frame_keeps_a_converter_for_each_stream() -> None:
+    surface = pygame.Surface((64, 48), 0, 24)  # another layout: every frame takes the fallback
+    converters: dict[str, DisplayConverter] = {}
+    main = _sink_frame((200, 30, 90), (64, 48))
+    draw_frame(pygame, surface, main, converters)
+    presentation = _sink_frame((30, 200, 90), (64, 48))
+    presentation.stream = "presentation"
+    draw_frame(pygame, surface, presentation, converters)
+    assert set(converters) == {"main", "presentation"}
+    assert converters["main"] is not converters["presentation"]
