@@ -10,8 +10,10 @@ must never reach them. Redaction works two ways:
 * patterns catch secrets that were never registered (``token=...`` in a
   URL, ``"pin": "..."`` in a JSON body, a ``pin`` or ``token`` header).
 
-The filter runs on the rendered message, on ``args`` and on the text of an
-attached exception, so a secret inside a traceback is caught too.
+The filter runs on the rendered message, on ``args``, on the text of an
+attached exception (a secret inside a traceback is caught too) and on the
+structured ``context`` at any depth, where a key that names a secret hides
+its value whatever the value's type.
 """
 
 from __future__ import annotations
