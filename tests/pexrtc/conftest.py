@@ -52,6 +52,10 @@ class Recorder:
             self._used.add(index)
             return self.events[index][1]
 
+    def mark_seen(self) -> None:
+        """Consume every callback recorded so far: later waits see only what happens next."""
+        self._used.update(range(len(self.events)))
+
     def names(self) -> list[str]:
         return [name for name, _ in self.events]
 

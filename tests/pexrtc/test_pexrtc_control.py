@@ -279,3 +279,54 @@ async def test_roster_callbacks_follow_a_participant_joining_and_leaving(join: J
     uuid = other.uuid
     await other.disconnect()
     assert await observer.wait_for("onParticipantDelete") == ({"uuid": uuid},)
+
+
+async def test_clearallbuzz_is_seen_by_another_participant(join: Join) -> None:
+    host, _ = await join(name="Host")
+    hand, _ = await join(name="Hand")
+    _, observer = await join(name="Observer")
+    await hand.setBuzz()
+    await observer.wait_for("onParticipantUpdate", lambda p: p["uuid"] == hand.uuid and p["buzz_time"] > 0)
+    await host.clearAllBuzz()
+    await observer.wait_for("onParticipantUpdate", is_(hand.uuid, buzz_time=0.0))
+
+
+async def test_unlockparticipant_is_seen_by_another_participant(join: Join) -> None:
+    host, _ = await join("pinned", "Host", pin="1234")
+    _, observer = await join("pinned", "Observer", pin="1234")
+    await host.setConferenceLock(True)
+    late, _ = await join("pinned", "Late", pin="5678")
+    await observer.wait_for("onParticipantCreate", is_(late.uuid, service_type="waiting_room"))
+    await host.unlockParticipant(late.uuid)
+    await observer.wait_for("onParticipantUpdate", is_(late.uuid, service_type="conference"))
+
+
+async def test_dialout_is_seen_by_another_participant_as_onparticipantcreate(join: Join) -> None:
+    host, _ = await join(name="Host")
+    _, observer = await join(name="Observer")
+    result = await host.dialOut("sip:dave@example.com", "sip", "GUEST", None, {"remote_display_name": "Dave"})
+    (uuid,) = result["result"]
+    (created,) = await observer.wait_for("onParticipantCreate", is_(uuid))
+    assert created["display_name"] == "Dave" and created["role"] == "guest"
+
+
+async def test_transformlayout_with_streaming_and_free_form_overlay_text_reaches_others(
+    node: LabNode, join: Join
+) -> None:
+    host, _ = await join(name="Host")
+    _, observer = await join(name="Observer")
+    transforms = {
+        "layout": "4:0",
+        "enable_overlay_text": True,
+        "streaming": {"layout": "1:0", "waiting_screen_enabled": True, "indicators_enabled": False},
+        "free_form_overlay_text": ["Alice", "Bob"],
+    }
+    await host.transformLayout(transforms)
+    _view, _participants, _requested, overlay_text_enabled = await observer.wait_for(
+        "onLayoutUpdate", lambda view, *rest: view == "4:0"
+    )
+    assert overlay_text_enabled is True
+    # The lab node keeps what it has no picture for: the streaming layout and the free-form texts.
+    applied = node.conference("meet").transforms
+    assert applied["streaming"] == transforms["streaming"]
+    assert applied["free_form_overlay_text"] == ["Alice", "Bob"]

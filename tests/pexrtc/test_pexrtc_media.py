@@ -325,3 +325,73 @@ async def test_presentation_callbacks_carry_exactly_the_declared_arguments(call:
     for name, args in viewer_rec.events:
         if name in ("onPresentation", "onLayoutUpdate", "onSetup", "onPresentationConnected"):
             assert len(args) == len(CALLBACK_ARGUMENTS[name]), name
+
+
+RED = "color=c=red:size=320x180:rate=15"
+
+
+def _has_media(uuid: str | None, media: bool) -> Callable[[dict[str, Any]], bool]:
+    return lambda p: p["uuid"] == uuid and p["has_media"] is media
+
+
+async def test_disconnectcall_is_seen_by_another_participant_as_the_media_ending(call: Call) -> None:
+    _, observer, _ = await call("Observer")
+    rtc, _, _ = await call("Alice")
+    (member,) = await observer.wait_for("onParticipantUpdate", _has_media(rtc.uuid, True))
+    assert member["is_video_call"] == "YES"
+    observer.mark_seen()
+    await rtc.disconnectcall()
+    (member,) = await observer.wait_for("onParticipantUpdate", _has_media(rtc.uuid, False))
+    assert member["is_video_call"] == "NO"
+    assert member["service_type"] == "conference"  # still in the roster, roster-only
+
+
+async def test_addcall_is_seen_by_another_participant_as_media_starting(
+    call: Call, media_node: LabNode
+) -> None:
+    _, observer, _ = await call("Observer")
+    rtc = PexRTC()
+    rec = Recorder(rtc)
+    rtc.audio_source, rtc.video_source = TONE, PATTERN
+    try:
+        rtc.makeCall(media_node.url, "meet", "Alice", None, "none")
+        await rec.wait_for("onSetup")
+        rtc.connect()
+        await rec.wait_for("onConnect")
+        await observer.wait_for("onParticipantCreate", _has_media(rtc.uuid, False))
+        observer.mark_seen()
+        rtc.addCall("video")
+        (member,) = await observer.wait_for("onParticipantUpdate", _has_media(rtc.uuid, True))
+        assert member["is_video_call"] == "YES"
+    finally:
+        await rtc.close()
+
+
+def _red_share(frame: Any) -> float:
+    rgb = frame.source_frame.to_ndarray(format="rgb24").astype(int)
+    red = (rgb[..., 0] > 170) & (rgb[..., 1] < 90) & (rgb[..., 2] < 90)
+    return float(red.mean())
+
+
+async def _red_share_seen(stream: Any, above: float, frames: int) -> float:
+    """The largest share of red pixels among the next ``frames`` decoded frames (stops early above it)."""
+    best = 0.0
+    seen = 0
+    async with asyncio.timeout(30):
+        while seen < frames and best <= above:
+            shown = stream.video.slot.take_nowait()
+            if shown is None:
+                await asyncio.sleep(0.02)
+                continue
+            seen += 1
+            best = max(best, _red_share(shown))
+    return best
+
+
+async def test_renegotiate_with_resend_sdp_sends_the_new_camera_to_the_others(call: Call) -> None:
+    _, _, observer_stream = await call("Observer")
+    rtc, _, _ = await call("Alice")
+    assert await _red_share_seen(observer_stream, 0.3, 20) < 0.3  # Alice's test pattern
+    rtc.video_source = RED
+    await rtc.renegotiate(True)
+    assert await _red_share_seen(observer_stream, 0.3, 100) > 0.3  # Alice's tile in the mix is red now
