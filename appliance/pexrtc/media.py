@@ -285,6 +285,9 @@ class CallMedia:
         else:
             await self.call.start(engine_type)
         if self._stats_task is None:
+            # One sample now, so getMediaStatistics() in onConnect already has
+            # the document's whole structure (zeros until the first packets).
+            await self._sample_once()
             self._stats_task = asyncio.get_running_loop().create_task(self._sample(), name="pexrtc-stats")
         if engine_type is EngineCallType.SCREEN:
             return None
@@ -354,13 +357,16 @@ class CallMedia:
         """The latest snapshot in the document's nested shape (refreshed every second)."""
         return {direction: dict(streams) for direction, streams in self._stats.items()}
 
+    async def _sample_once(self) -> None:
+        try:
+            self._stats = await self.call.media_statistics()
+        except Exception as exc:  # statistics must never take the call down
+            _log.debug("media statistics unavailable: %s", exc)
+
     async def _sample(self) -> None:
         while True:
-            try:
-                self._stats = await self.call.media_statistics()
-            except Exception as exc:  # statistics must never take the call down
-                _log.debug("media statistics unavailable: %s", exc)
             await asyncio.sleep(STATS_INTERVAL)
+            await self._sample_once()
 
     def secure_check_code(self) -> str:
         return self.call.secure_check_code()

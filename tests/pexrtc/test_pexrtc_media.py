@@ -96,22 +96,73 @@ async def test_video_call_is_seen_by_others_as_a_media_participant(call: Call, m
     assert media_node.conference("meet").get(rtc.uuid).has_media
 
 
+# getMediaStatistics()'s return value in the document, key for key.
+DOCUMENT_STATISTICS = {
+    direction: {
+        "audio": {"bitrate", "packets-lost", "packets-received", "percentage-lost"},
+        "video": {
+            "decode-delay",
+            "bitrate",
+            "packets-lost",
+            "packets-received",
+            "percentage-lost",
+            "resolution",
+        },
+    }
+    for direction in ("outgoing", "incoming")
+}
+
+
+def _missing_statistics(stats: dict[str, Any]) -> dict[str, set[str]]:
+    """Every document key absent from ``stats``, by ``direction.kind``."""
+    missing = {}
+    for direction, kinds in DOCUMENT_STATISTICS.items():
+        for kind, keys in kinds.items():
+            absent = keys - set(stats.get(direction, {}).get(kind, {}))
+            if absent:
+                missing[f"{direction}.{kind}"] = absent
+    return missing
+
+
 async def test_getmediastatistics_has_the_document_nested_shape(call: Call) -> None:
     rtc, _, stream = await call()
     async with asyncio.timeout(15):
         await stream.video.frame_arrived.wait()
     for _ in range(30):  # statistics are sampled every STATS_INTERVAL
         stats = rtc.getMediaStatistics()
-        if stats["incoming"].get("video", {}).get("resolution"):
+        if stats["incoming"].get("video", {}).get("resolution") and stats["outgoing"]["video"]["bitrate"]:
             break
         await asyncio.sleep(STATS_INTERVAL / 2)
-    for direction in ("outgoing", "incoming"):
-        for kind in ("audio", "video"):
-            assert {"bitrate", "packets-lost", "packets-received", "percentage-lost"} <= set(
-                stats[direction][kind]
-            )
-    assert {"decode-delay", "resolution"} <= set(stats["incoming"]["video"])
+    assert _missing_statistics(stats) == {}
     assert stats["incoming"]["video"]["resolution"] == "320x180"
+    assert stats["outgoing"]["video"]["resolution"] == "320x180"
+    assert stats["incoming"]["audio"]["packets-received"] > 0
+
+
+async def test_getmediastatistics_has_the_whole_structure_as_soon_as_onconnect_gives_the_stream(
+    media_node: LabNode,
+) -> None:
+    rtc = PexRTC()
+    rec = Recorder(rtc)
+    rtc.audio_source, rtc.video_source = TONE, PATTERN
+    seen: list[dict[str, Any]] = []
+    connected = asyncio.Event()
+
+    def on_connect(stream: Any) -> None:
+        if stream is not None:
+            seen.append(rtc.getMediaStatistics())
+            connected.set()
+
+    try:
+        rtc.makeCall(media_node.url, "meet", "Alice", None, "video")
+        await rec.wait_for("onSetup")
+        rtc.onConnect = on_connect
+        rtc.connect()
+        async with asyncio.timeout(15):
+            await connected.wait()
+        assert _missing_statistics(seen[0]) == {}
+    finally:
+        await rtc.close()
 
 
 async def test_getsecurecheckcode_is_a_sha256_hex_during_a_call(call: Call) -> None:
