@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import socket
+import ssl
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,7 +76,8 @@ class Room:
 
 
 class ScriptedNode:
-    def __init__(self) -> None:
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._ssl_context = ssl_context
         self.rooms: dict[str, Room] = {
             "meet": Room(),
             "pinned": Room(host_pin="1234", guest_pin="5678"),
@@ -109,10 +111,11 @@ class ScriptedNode:
         app.router.add_route("*", PREFIX + "/conferences/{alias}/{tail:.*}", self._any)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._ssl_context)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        scheme = "https" if self._ssl_context is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{port}"
         return self
 
     async def __aexit__(self, *exc: object) -> None:

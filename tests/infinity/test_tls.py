@@ -7,15 +7,25 @@ import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import trustme
 from aiohttp import web
 
-from appliance.infinity import CertificateRejected, ClientOptions, InfinitySession, NodeStatus, check_node
+from appliance.infinity import (
+    CertificateRejected,
+    ClientOptions,
+    InfinitySession,
+    NodeStatus,
+    TokenGrant,
+    check_node,
+)
 from appliance.infinity.errors import ConferenceNotFound
-from appliance.infinity.events import Event, StreamReconnecting
+from appliance.infinity.events import Event, SessionFailed, StreamReconnecting
 from appliance.infinity.http import Transport
 from appliance.infinity.stream import EventStream
+
+from .scripted_node import Collected, ScriptedNode
 
 
 @pytest.fixture
@@ -90,3 +100,32 @@ async def test_tls_event_stream_fails_at_once_on_a_rejected_certificate(
     finally:
         await transport.close()
     assert not any(isinstance(e, StreamReconnecting) for e in delivered)
+
+
+async def test_tls_session_fails_at_once_when_the_stream_meets_a_bad_certificate(
+    tmp_path: Path, fast: ClientOptions
+) -> None:
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    site_ca = trustme.CA()
+    site_ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "site-ca.pem"
+    site_ca.cert_pem.write_to_path(str(ca_file))
+    options = dataclasses.replace(fast, ca_file=str(ca_file))
+    async with (
+        ScriptedNode(ssl_context=server_context) as node,
+        # A fresh connection per request, so the reconnect really meets the new certificate.
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http,
+    ):
+        session = InfinitySession(node.url, "meet", http=http, options=options)
+        try:
+            assert isinstance(await session.join("Room"), TokenGrant)
+            seen = Collected()
+            session.subscribe(seen)
+            # The node now shows a certificate the site CA never signed.
+            trustme.CA().issue_cert("127.0.0.1").configure_cert(server_context)
+            node.cut_streams()
+            failed = await seen.wait_for(lambda e: isinstance(e, SessionFailed))
+            assert isinstance(failed.error, CertificateRejected)
+            assert sum(isinstance(e, StreamReconnecting) for e in seen.events) == 1
+        finally:
+            await session.close()
