@@ -311,7 +311,9 @@ class Conference:
         self._refresh()
 
     def disconnect_all(self) -> None:
-        for member_uuid in list(self.members):
+        # Guests first: were the Hosts to go first, a room whose Guests leave
+        # with the last Host would tell them the Hosts departed, not the truth.
+        for member_uuid in sorted(self.members, key=lambda u: self.members[u].is_host):
             member = self.members.get(member_uuid)
             if member is not None and member.kind is not Kind.BOT:
                 self.remove(member_uuid, CONFERENCE_ENDED)

@@ -114,3 +114,14 @@ async def test_room_with_bots_resets_when_last_client_leaves() -> None:
         await host.post("release_token")
         again = await api.join("meet", "Host again")
         assert again.result["current_service_type"] == "conference"
+
+
+async def test_disconnect_all_in_lobby_tells_guests_the_conference_was_terminated(api: Api) -> None:
+    host = await api.join("lobby", "Host", pin="1234")
+    await host.post("start_conference")
+    guest = await api.join("lobby", "Guest", pin="none")
+    reader = await guest.events()
+    await reader.wait_for("stage")
+    await host.post("disconnect")
+    event = await reader.wait_for("disconnect")
+    assert event.data == {"reason": "Conference terminated by another participant"}
