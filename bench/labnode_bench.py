@@ -404,6 +404,9 @@ async def _time_to_first_frame(args: argparse.Namespace) -> list[float]:
 
 async def _main(args: argparse.Namespace) -> None:
     use_host_addresses(["127.0.0.1"])
+    if args.soak_only:
+        await _soak(args)
+        return
     print(f"compose cost, {args.width}x{args.height}, all tiles new each time (CPU ms per composition):")
     for view, ms in _compose_cost(args.width, args.height).items():
         print(f"  {view}: {ms:.2f} ms")
@@ -424,6 +427,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=float, default=4.0, help="seconds after joining before measuring")
     parser.add_argument("--joins", type=int, default=5, help="joins timed for the first frame")
     parser.add_argument("--soak-seconds", type=float, default=60.0, help="soak length (3600 for an hour)")
+    parser.add_argument("--soak-only", action="store_true", help="run only the soak")
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=360)
     parser.add_argument("--fps", type=int, default=15)
