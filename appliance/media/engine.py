@@ -11,17 +11,28 @@ re-call or an ICE restart; the sinks outlive them too, so the display keeps
 one :class:`~appliance.media.handoff.LatestSlot` for the whole session.
 
 aiortc 1.16 gathers every candidate inside ``setLocalDescription`` and
-cannot restart ICE on an existing connection. So trickling means sending
+cannot restart ICE on an existing connection (no ``iceRestart`` offer
+option, no new credentials on a live transport). So trickling means sending
 the gathered candidates one by one after the ``calls`` answer and before
 ``ack`` (what PexRTC does, §13), and :meth:`MediaCall.restart_ice` builds a
 fresh connection and call (new ``call_uuid``); both are documented in
 docs/media.md.
+
+PexRTC restarts ICE by itself when its connection fails; so does this
+engine: when the peer connection goes to ``failed`` (or ``disconnected``,
+which aiortc never reports today, or ``closed`` without us closing it,
+which is what aiortc does when consent expires), it restarts ICE up to
+:attr:`IceRestartPolicy.attempts` times with doubling back-off, each attempt
+bounded in time, and emits ``failed`` (the facade's call failure) only
+when every attempt gave up. Consent checks are tightened so a dead path is
+noticed in seconds (:func:`appliance.media.ice.set_consent_checks`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiortc import (
@@ -34,12 +45,13 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
+from appliance.aio import cancel_and_wait
 from appliance.errors import MediaError
 from appliance.log import get_logger
 from appliance.media import sdp as sdp_text
 from appliance.media.encoders import EncoderBudget, bind_budget, current_selection
 from appliance.media.handoff import LatestSlot
-from appliance.media.ice import rtc_configuration
+from appliance.media.ice import rtc_configuration, set_consent_checks
 from appliance.media.plan import (
     SLIDES_MID,
     CallType,
@@ -63,6 +75,28 @@ log = get_logger(__name__)
 EventCallback = Callable[[str, Mapping[str, Any]], None]
 
 
+@dataclass(frozen=True, slots=True)
+class IceRestartPolicy:
+    """How the engine recovers a call whose connection failed.
+
+    The defaults notice a dead path in ~5 s (consent checked every second,
+    five misses) and try three restarts 1, 2 and 4 s apart, each given 10 s
+    to connect: a Wi-Fi roam or a cable re-plug recovers, a network that
+    stays down is reported within about half a minute.
+    """
+
+    attempts: int = 3
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 8.0
+    attempt_timeout_s: float = 10.0
+    consent_interval_s: float = 1.0
+    consent_failures: int = 5
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait before restart number ``attempt`` (1-based)."""
+        return float(min(self.backoff_max_s, self.backoff_initial_s * 2 ** (attempt - 1)))
+
+
 class MediaCall:
     """The media of one participant: at most one peer connection at a time."""
 
@@ -79,8 +113,14 @@ class MediaCall:
         display_size: tuple[int, int] | None = None,
         on_event: EventCallback | None = None,
         on_connection: Callable[[RTCPeerConnection], None] | None = None,
+        ice_restart: IceRestartPolicy | None = None,
     ) -> None:
         self.signalling = signalling
+        self.ice_restart = ice_restart or IceRestartPolicy()
+        set_consent_checks(self.ice_restart.consent_interval_s, self.ice_restart.consent_failures)
+        self._recovery: asyncio.Task[None] | None = None
+        self._attempt_failed = asyncio.Event()
+        self.ice_restarts = 0  # restarts made by recovery (for statistics and tests)
         # Called with each new peer connection once its media lines exist, before
         # its first offer or answer: where PexRTC's negotiated data channel goes
         # (aiortc stops a bundle whose first transport was the SCTP one).
@@ -236,13 +276,86 @@ class MediaCall:
         @pc.on("connectionstatechange")
         async def on_state() -> None:
             log.info("connection state", extra={"context": {"state": pc.connectionState}})
-            if pc.connectionState == "failed" and pc is self.pc:
-                self._emit("failed", reason="ICE or DTLS failure")
+            # "closed" while still ours: aiortc closed it itself because its transport
+            # died (consent expired, DTLS ended); we forget a connection before closing it
+            if pc.connectionState in ("failed", "disconnected", "closed") and pc is self.pc:
+                self._connection_lost(pc.connectionState)
             elif pc.connectionState == "connected" and pc is self.pc:
                 self._connected.set()
                 self._emit("media_connected")
 
         return pc
+
+    # -------------------------------------------------------------- recovery
+    def _connection_lost(self, state: str) -> None:
+        if self._recovery is not None and not self._recovery.done():
+            self._attempt_failed.set()  # the restart under way failed: its attempt ends now
+            return
+        if self.ice_restart.attempts <= 0:
+            self._emit("failed", reason=f"ICE or DTLS failure ({state})")
+            return
+        log.warning("media connection lost; restarting ICE", extra={"context": {"state": state}})
+        self._recovery = asyncio.ensure_future(self._recover(state))
+
+    async def _recover(self, state: str) -> None:
+        """Restart ICE with bounded retries and back-off; ``failed`` only when all gave up."""
+        policy = self.ice_restart
+        reasons: list[str] = []
+        for attempt in range(1, policy.attempts + 1):
+            delay = policy.backoff(attempt)
+            self._emit("ice_restarting", attempt=attempt, delay=delay)
+            await asyncio.sleep(delay)
+            self._attempt_failed.clear()
+            try:
+                async with asyncio.timeout(policy.attempt_timeout_s):
+                    await self._restart_once()
+                    await self._connected_or_failed()
+            except (TimeoutError, MediaError, OSError) as exc:
+                reason = str(exc) or type(exc).__name__
+            except Exception as exc:  # signalling errors (node refused, HTTP): try again
+                reason = f"{type(exc).__name__}: {exc}"
+            else:
+                if self._connected.is_set():
+                    self.ice_restarts += attempt
+                    log.info("media connection restored", extra={"context": {"attempt": attempt}})
+                    self._emit("ice_restarted", attempt=attempt, call_uuid=self.call_uuid)
+                    return
+                reason = "the new connection failed"
+            reasons.append(reason)
+            log.warning("ICE restart failed", extra={"context": {"attempt": attempt, "reason": reason}})
+        self.ice_restarts += policy.attempts
+        self._emit(
+            "failed",
+            reason=f"ICE or DTLS failure ({state}); {policy.attempts} ICE restarts gave up: {reasons[-1]}",
+        )
+
+    async def _restart_once(self) -> None:
+        """Drop the dead connection and its node call, then make a new call, under the lock."""
+        async with self._lock:
+            if self.pc is None and self.call_uuid is None:
+                raise MediaError("the call was hung up during recovery")
+            call_uuid, self.call_uuid = self.call_uuid, None
+            if call_uuid is not None:
+                try:
+                    await self.signalling.disconnect_call(call_uuid)
+                except Exception as exc:  # the node may already have dropped it
+                    log.info("old call not dropped", extra={"context": {"error": str(exc)}})
+            await self._close_pc()
+            try:
+                await self._call()
+            except (Exception, asyncio.CancelledError):
+                await self._abandon()
+                raise
+
+    async def _connected_or_failed(self) -> None:
+        waits = [
+            asyncio.ensure_future(self._connected.wait()),
+            asyncio.ensure_future(self._attempt_failed.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await cancel_and_wait(waits)
 
     def _route_track(self, pc: RTCPeerConnection, track: MediaStreamTrack) -> None:
         mid = next((t.mid for t in pc.getTransceivers() if t.receiver.track is track), None)
@@ -437,10 +550,15 @@ class MediaCall:
 
         aiortc cannot restart ICE in place; a new connection and call give
         the same outcome (new candidates, new credentials, TURN servers
-        learnt since) at the cost of a new DTLS handshake.
+        learnt since) at the cost of a new DTLS handshake. The automatic
+        recovery uses the same path, without the ``disconnected`` event.
         """
-        await self.disconnect_call()
-        await self.start()
+        await self._stop_recovery()
+        if self.pc is None or self.rtmp is not None:  # no WebRTC call (yet): hang up what is there, call
+            await self.disconnect_call()
+            await self.start()
+            return
+        await self._restart_once()
 
     async def switch_camera(self, spec: DeviceSpec | None) -> bool:
         """Use another camera (``None``: stop sending video); renegotiates if directions change."""
@@ -495,8 +613,14 @@ class MediaCall:
             old.stop()
 
     # ------------------------------------------------------------- hang-up
+    async def _stop_recovery(self) -> None:
+        recovery, self._recovery = self._recovery, None
+        if recovery is not None and recovery is not asyncio.current_task():
+            await cancel_and_wait([recovery])
+
     async def disconnect_call(self) -> None:
         """Hang up the media (``disconnectcall``); the participant stays in the roster."""
+        await self._stop_recovery()
         async with self._lock:
             call_uuid, self.call_uuid = self.call_uuid, None
             rtmp, self.rtmp = self.rtmp, None

@@ -6,6 +6,11 @@ Two facts about aiortc/aioice shape this module:
   A room system must use only the servers its node or its site names, and
   tests must stay on loopback, so every peer connection is built through
   :func:`rtc_configuration`, which never adds a server on its own.
+* aioice checks consent (RFC 7675) every 5 s and gives up after 6 misses,
+  so a dead path is noticed only after ~30 s. A room system must notice a
+  network change about as fast as a browser (~5 s to "disconnected"), so
+  :func:`set_consent_checks` sets both (the engine calls it with its
+  :class:`~appliance.media.engine.IceRestartPolicy`).
 * aioice leaves 127.0.0.1 out of its host candidates. The demo and the tests
   run node and appliance on one machine with no other network, so they call
   :func:`use_host_addresses` (``["127.0.0.1"]``) before gathering. On a room
@@ -46,6 +51,24 @@ def use_host_addresses(addresses: Iterable[str] | None) -> None:
             _original = aioice.ice.get_host_addresses
             aioice.ice.get_host_addresses = _host_addresses
         _override = list(addresses) if addresses is not None else None
+
+
+def set_consent_checks(interval_s: float, failures: int) -> None:
+    """Check consent every ``interval_s`` (±20 %) and fail after ``failures`` misses in a row.
+
+    Process-wide, like :func:`use_host_addresses`: aioice reads both from
+    module constants on every check.
+    """
+    if interval_s <= 0 or failures < 1:
+        raise ValueError(
+            f"consent checks need interval_s > 0 and failures >= 1, not {interval_s}, {failures}"
+        )
+    aioice.ice.CONSENT_INTERVAL = interval_s  # type: ignore[assignment]
+    aioice.ice.CONSENT_FAILURES = failures
+
+
+def consent_checks() -> tuple[float, int]:
+    return float(aioice.ice.CONSENT_INTERVAL), int(aioice.ice.CONSENT_FAILURES)
 
 
 def host_addresses_override() -> list[str] | None:

@@ -357,5 +357,15 @@ class OutgoingTrack(MediaStreamTrack):  # type: ignore[misc]
         return silence
 
     def stop(self) -> None:
+        """A sender letting go: the relay stays live for the next connection.
+
+        aiortc stops its sender's track whenever that sender ends (hang-up,
+        a transport that died, an ICE restart's old connection). The relay
+        must outlive connections, or every re-call would send nothing, so
+        only :meth:`close` ends it.
+        """
+
+    def close(self) -> None:
+        """End the relay for good (the call is closed)."""
         super().stop()
         self._has_source.set()

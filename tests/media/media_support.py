@@ -273,3 +273,34 @@ RED_CAMERA = DeviceSpec("video", "lavfi", "color=c=red:size=320x240:rate=15")
 BLUE_CAMERA = DeviceSpec("video", "lavfi", "color=c=blue:size=320x240:rate=15")
 MICROPHONE = DeviceSpec("audio", "lavfi", "sine=frequency=440:sample_rate=48000")
 SCREEN = DeviceSpec("video", "lavfi", "color=c=green:size=640x360:rate=30")
+
+
+class NetworkOutage:
+    """The loopback network going down and up: every datagram aioice receives is dropped while down.
+
+    It acts on both ends of an in-process call (ICE consent checks, DTLS,
+    RTP, RTCP all arrive through aioice's protocol), as a pulled cable or a
+    Wi-Fi roam would; HTTP signalling (TCP) is untouched, as it would be when
+    the node is reached over another path.
+    """
+
+    def __init__(self) -> None:
+        import aioice.ice
+
+        self.down = False
+        self.dropped = 0
+        self._protocol = aioice.ice.StunProtocol
+        self._original = self._protocol.datagram_received
+        outage = self
+
+        def datagram_received(protocol: Any, data: bytes | str, addr: tuple[Any, ...]) -> None:
+            if outage.down:
+                outage.dropped += 1
+                return
+            outage._original(protocol, data, addr)
+
+        self._protocol.datagram_received = datagram_received  # type: ignore[method-assign]
+
+    def restore(self) -> None:
+        self.down = False
+        self._protocol.datagram_received = self._original  # type: ignore[method-assign]

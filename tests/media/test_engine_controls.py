@@ -226,6 +226,8 @@ async def test_restart_ice_brings_media_back_on_a_new_call(far_end: FakeFarEnd) 
         await call.wait_connected()
         before = call.main_video.stats.frames
         await eventually(lambda: call.main_video.stats.frames > before + 3)
+        sent = frames_of(far_end, "1")  # and ours reaches the far end on the new connection
+        await eventually(lambda: frames_of(far_end, "1") > sent + 3)
     finally:
         await call.close()
 

@@ -169,3 +169,14 @@ async def test_capture_thread_ends_after_stop() -> None:
         await track.recv()
     track.stop()
     assert await asyncio.get_running_loop().run_in_executor(None, track.join, 2.0)
+
+
+async def test_outgoing_track_survives_a_sender_stopping_it() -> None:
+    # aiortc stops its sender's track when the connection closes; the next connection reuses the relay
+    relay = OutgoingTrack("video", ColourTrack((255, 255, 255)))
+    relay.stop()
+    assert relay.readyState == "live"
+    async with asyncio.timeout(5):
+        assert np.asarray((await relay.recv()).planes[0]).mean() > 200
+    relay.close()
+    assert relay.readyState == "ended"
