@@ -350,20 +350,26 @@ async def _soak(args: argparse.Namespace) -> None:
         await client.join(args.width, args.height, args.fps)
         await asyncio.sleep(args.warmup)
         start_rss = node.rss()
-        samples = [start_rss]
+        samples = [(0.0, start_rss)]
         frames0, cpu0 = client.counters.frames, node.cpu_seconds()
         t0 = time.monotonic()
         step = max(1.0, min(10.0, args.soak_seconds / 30))
         while time.monotonic() - t0 < args.soak_seconds:
             await asyncio.sleep(step)
-            samples.append(node.rss())
+            samples.append((time.monotonic() - t0, node.rss()))
         elapsed = time.monotonic() - t0
         minutes = elapsed / 60
+        # Growth early on is mostly warm-up (allocator arenas, codec buffers);
+        # the second half's slope is the better hint of a leak.
+        half_t, half_rss = next((t, r) for t, r in samples if t >= elapsed / 2)
+        late_drift = (samples[-1][1] - half_rss) / MIB / max((elapsed - half_t) / 60, 1e-9)
+        rss = [r for _t, r in samples]
         print(
             f"soak: `appliance labnode --bots 3` + 1 client sending camera+voice over REST/events/WebRTC, "
-            f"{elapsed:.0f} s, node RSS start {start_rss / MIB:.1f} MiB, end {samples[-1] / MIB:.1f} MiB, "
-            f"max {max(samples) / MIB:.1f} MiB, "
-            f"drift {(samples[-1] - start_rss) / MIB / minutes:+.2f} MiB/min; "
+            f"{elapsed:.0f} s, node RSS start {start_rss / MIB:.1f} MiB, end {rss[-1] / MIB:.1f} MiB, "
+            f"max {max(rss) / MIB:.1f} MiB, "
+            f"drift {(rss[-1] - start_rss) / MIB / minutes:+.2f} MiB/min "
+            f"(second half {late_drift:+.2f} MiB/min); "
             f"node CPU {(node.cpu_seconds() - cpu0) / elapsed * 100:.1f} %; "
             f"client decoded {(client.counters.frames - frames0) / elapsed:.1f} fps, "
             f"{client.counters.events} events"
