@@ -335,12 +335,13 @@ class MediaCall:
             if self.pc is None and self.call_uuid is None:
                 raise MediaError("the call was hung up during recovery")
             call_uuid, self.call_uuid = self.call_uuid, None
+            pc = self._forget_pc()
             if call_uuid is not None:
                 try:
                     await self.signalling.disconnect_call(call_uuid)
                 except Exception as exc:  # the node may already have dropped it
                     log.info("old call not dropped", extra={"context": {"error": str(exc)}})
-            await self._close_pc()
+            await self._close_pc(pc)
             try:
                 await self._call()
             except (Exception, asyncio.CancelledError):
@@ -399,12 +400,13 @@ class MediaCall:
     async def _abandon(self) -> None:
         """A call that failed half-way leaves nothing behind: no peer connection, no node call."""
         call_uuid, self.call_uuid = self.call_uuid, None
+        pc = self._forget_pc()
         if call_uuid is not None:
             try:
                 await self.signalling.disconnect_call(call_uuid)
             except Exception as exc:
                 log.warning("could not drop the failed call", extra={"context": {"error": str(exc)}})
-        await self._close_pc()
+        await self._close_pc(pc)
 
     async def _publish_rtmp(self) -> None:
         self._pause_when_muted(False)
@@ -623,6 +625,7 @@ class MediaCall:
         await self._stop_recovery()
         async with self._lock:
             call_uuid, self.call_uuid = self.call_uuid, None
+            pc = self._forget_pc()
             rtmp, self.rtmp = self.rtmp, None
             if rtmp is not None:
                 await rtmp.stop()  # flush and close the stream before the node drops the call
@@ -631,11 +634,21 @@ class MediaCall:
                     await self.signalling.disconnect_call(call_uuid)
                 except Exception as exc:  # the media goes down whatever the node says
                     log.warning("disconnect refused", extra={"context": {"error": str(exc)}})
-            await self._close_pc()
+            await self._close_pc(pc)
             self._emit("disconnected", call_uuid=call_uuid)
 
-    async def _close_pc(self) -> None:
+    def _forget_pc(self) -> RTCPeerConnection | None:
+        """Stop treating the connection as ours before telling the node we hang up.
+
+        The node's side closes at once, and aiortc then closes ours by itself;
+        a connection still in :attr:`pc` would look lost and be restarted.
+        """
         pc, self.pc = self.pc, None
+        return pc
+
+    async def _close_pc(self, pc: RTCPeerConnection | None = None) -> None:
+        if pc is None:
+            pc = self._forget_pc()
         self._connected.clear()
         self.main_video.detach()
         self.presentation_video.detach()
@@ -668,6 +681,11 @@ class MediaCall:
             sent=(self.video_out.resolution, self.screen_out.resolution),
             received=(self.main_video.stats, self.presentation_video.stats),
             encoder=next(iter(self.budget.encoders.values()), None),
+            names=[
+                "presentation" if line.content == "slides" else "audio" if line.kind == "audio" else "video"
+                for line in self._lines
+            ]
+            or ("audio", "video", "presentation"),
         )
 
     def secure_check_code(self) -> str:

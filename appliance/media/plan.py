@@ -108,11 +108,13 @@ def plan_lines(
         return []
     if call_type is CallType.AUDIOONLY:
         return [LinePlan(AUDIO_MID, "audio", _direction(can_send_audio, audio_recv))]
-    if call_type is CallType.PRESENTATION:
-        lines = ("inactive", "inactive", "recvonly")
-    elif call_type is CallType.SCREEN:
-        lines = ("inactive", "inactive", "sendonly")
-    elif call_type is CallType.RECVONLY:
+    if call_type in (CallType.PRESENTATION, CallType.SCREEN):
+        # a separate presentation call (PexRTC's old present:"receive"/"send") offers its
+        # one video line, tagged slides: a node that takes the first video line of such a
+        # call (the lab node) and one that looks for the slides tag (Infinity) agree on it
+        direction = "recvonly" if call_type is CallType.PRESENTATION else "sendonly"
+        return [LinePlan(AUDIO_MID, "video", direction, content="slides")]
+    if call_type is CallType.RECVONLY:
         lines = (_direction(False, audio_recv), _direction(False, video_recv), "recvonly")
     elif call_type is CallType.RECVONLYVIDEO:
         lines = (_direction(can_send_audio, audio_recv), _direction(False, video_recv), "recvonly")

@@ -119,14 +119,17 @@ class StatsTracker:
         sent: tuple[tuple[int, int] | None, tuple[int, int] | None],
         received: tuple[Any, Any],
         encoder: str | None,
+        names: Sequence[str] = ("audio", "video", "presentation"),
     ) -> dict[str, Any]:
-        """The whole dictionary for a call's transceivers (mid 0 audio, 1 video, 2 presentation).
+        """The whole dictionary for a call's transceivers, named by ``names`` in m-line order.
 
-        ``sent``: outgoing main/presentation resolutions; ``received``: the
-        main/presentation sinks' ``VideoStats``.
+        ``names`` are "audio", "video" (main) and "presentation" (a separate
+        presentation call has only that one); ``sent``: outgoing
+        main/presentation resolutions; ``received``: the main/presentation
+        sinks' ``VideoStats``.
         """
         result: dict[str, Any] = {"outgoing": {}, "incoming": {}}
-        names = ("audio", "video", "presentation")
+        videos = {"video": 0, "presentation": 1}
         for index, transceiver in enumerate(transceivers):
             name = names[index] if index < len(names) else f"mline{index}"
             out_report, in_report = await _reports(transceiver)
@@ -139,13 +142,14 @@ class StatsTracker:
                 in_counters = _NOTHING_YET
             outgoing = self.outgoing(f"out-{name}", out_counters)
             incoming = self.incoming(f"in-{name}", in_counters)
-            if index in (1, 2) and outgoing:
-                outgoing["resolution"] = resolution_text(sent[index - 1])
+            which = videos.get(name)
+            if which is not None and outgoing:
+                outgoing["resolution"] = resolution_text(sent[which])
                 outgoing["decode-delay"] = 0  # the far end's figure is not reported (module doc)
-                if index == 1:
+                if name == "video":
                     outgoing["encoder"] = encoder
-            if index in (1, 2):
-                _video_extras(incoming, received[index - 1])
+            if which is not None:
+                _video_extras(incoming, received[which])
             if outgoing:
                 result["outgoing"][name] = outgoing
             if incoming:

@@ -19,6 +19,13 @@ from appliance.media.plan import LinePlan
 from appliance.media.sources import OutgoingTrack
 
 
+def relay_for(line: LinePlan, relays: Sequence[OutgoingTrack]) -> OutgoingTrack:
+    """The relay a line sends from; ``relays`` is (audio, main video, presentation)."""
+    if line.content == "slides":
+        return relays[2]
+    return relays[0] if line.kind == "audio" else relays[1]
+
+
 def add_lines(
     pc: RTCPeerConnection,
     lines: Sequence[LinePlan],
@@ -26,7 +33,8 @@ def add_lines(
     video_codecs: list[RTCRtpCodecCapability],
 ) -> None:
     """One transceiver per line, in order; video lines get the codec preferences."""
-    for line, relay in zip(lines, relays, strict=False):
+    for line in lines:
+        relay = relay_for(line, relays)
         transceiver = pc.addTransceiver(relay if "send" in line.direction else line.kind, line.direction)
         if line.kind == "video":
             transceiver.setCodecPreferences(video_codecs)
@@ -42,11 +50,11 @@ def apply_lines(
     transceivers = pc.getTransceivers()
     for index, line in enumerate(lines):
         if index >= len(transceivers):
-            add_lines(pc, lines[index:], relays[index:], video_codecs)
+            add_lines(pc, lines[index:], relays, video_codecs)
             break
         transceiver = transceivers[index]
         if "send" in line.direction and transceiver.sender.track is None:
-            transceiver.sender.replaceTrack(relays[index])
+            transceiver.sender.replaceTrack(relay_for(line, relays))
         transceiver.direction = line.direction
     for transceiver in transceivers[len(lines) :]:
         transceiver.direction = "inactive"  # a downgrade (video -> audioonly) keeps the m-line, idle

@@ -34,10 +34,16 @@ def test_plan_recv_audio_false_makes_audio_sendonly() -> None:
 
 def test_plan_call_types_map_to_directions() -> None:
     assert directions(CallType.RECVONLY) == ["recvonly", "recvonly", "recvonly"]
-    assert directions(CallType.PRESENTATION) == ["inactive", "inactive", "recvonly"]
-    assert directions(CallType.SCREEN) == ["inactive", "inactive", "sendonly"]
+    assert directions(CallType.PRESENTATION) == ["recvonly"]
+    assert directions(CallType.SCREEN) == ["sendonly"]
     assert directions(CallType.AUDIOONLY) == ["sendrecv"]
     assert directions(CallType.NONE) == []
+
+
+def test_plan_separate_presentation_calls_offer_one_video_line_tagged_slides() -> None:
+    for call_type in (CallType.PRESENTATION, CallType.SCREEN):
+        (line,) = plan_lines(call_type, MediaSettings(), can_send_audio=True, can_send_video=True)
+        assert (line.kind, line.content) == ("video", "slides")
 
 
 def test_plan_separate_presentation_calls_name_their_present_field() -> None:
