@@ -304,3 +304,31 @@ class NetworkOutage:
     def restore(self) -> None:
         self.down = False
         self._protocol.datagram_received = self._original  # type: ignore[method-assign]
+
+
+class SpeechTrack(MediaStreamTrack):  # type: ignore[misc]
+    """A paced speech-like far-end signal (echo_path.speech_like), s16 mono 48 kHz, 20 ms frames."""
+
+    kind = "audio"
+
+    def __init__(self, seconds: float = 30.0) -> None:
+        from echo_path import speech_like
+
+        super().__init__()
+        self.signal = (speech_like(2, int(48000 * seconds)) * 6000).astype(np.int16)
+        self._start: float | None = None
+        self._sent = 0
+
+    async def recv(self) -> av.AudioFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        await asyncio.sleep(max(0.0, self._start + self._sent / 48000 - time.monotonic()))
+        offset = self._sent % (len(self.signal) - 960)
+        frame = av.AudioFrame.from_ndarray(
+            self.signal[offset : offset + 960].reshape(1, -1), format="s16", layout="mono"
+        )
+        frame.sample_rate = 48000
+        frame.pts = self._sent
+        frame.time_base = fractions.Fraction(1, 48000)
+        self._sent += 960
+        return frame
