@@ -23,6 +23,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
 from appliance.media.ice import rtc_configuration
+from appliance.media.sdp import content_of
 from appliance.media.signalling import CallAnswer
 from appliance.media.sources import DeviceSpec
 
@@ -214,7 +215,7 @@ class FakeFarEnd:
             if track is None and self.send_media and "send" in allowed:
                 if transceiver.kind == "audio":
                     track = self.tone
-                elif transceiver.mid != "2":
+                elif content_of(offer, str(transceiver.mid)) != "slides":
                     track = self.video
                 elif self.present:
                     track = self.presentation

@@ -156,10 +156,13 @@ async def test_presentation_call_receives_only_the_presentation(far_end: FakeFar
         await call.start()
         body = far_end.log[0][1]
         assert body["present"] == "receive"
-        assert sdp_text.directions(body["sdp"]) == {"0": "inactive", "1": "inactive", "2": "recvonly"}
+        assert sdp_text.directions(body["sdp"]) == {"0": "recvonly"}  # one video line, tagged slides
+        assert sdp_text.content_of(body["sdp"], "0") == "slides"
         await eventually(lambda: call.presentation_video.stats.frames > 3)
         shown = call.presentation_video.slot.take(timeout=1.0)
         assert shown is not None
+        blue = shown.frame.to_ndarray()[..., 0].mean()  # bgra: the far end's blue presentation
+        assert blue > 200
         assert call.main_video.stats.frames == 0
     finally:
         await call.close()
@@ -174,10 +177,10 @@ async def test_screen_call_sends_only_presentation_from_the_screen_source(far_en
         await call.start()
         body = far_end.log[0][1]
         assert body["present"] == "send"
-        assert sdp_text.directions(body["sdp"])["2"] == "sendonly"
-        await eventually(lambda: far_end.received.get("2") is not None and far_end.received["2"].frames > 2)
-        assert far_end.received["2"].last.width == 640
-        assert "1" not in far_end.received or far_end.received["1"].frames == 0
+        assert sdp_text.directions(body["sdp"]) == {"0": "sendonly"}  # one video line, tagged slides
+        await eventually(lambda: far_end.received.get("0") is not None and far_end.received["0"].frames > 2)
+        assert far_end.received["0"].last.width == 640
+        assert set(far_end.received) == {"0"}
     finally:
         await call.close()
 
