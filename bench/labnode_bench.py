@@ -1,8 +1,11 @@
 """Lab node benchmark: node CPU per participant with media, and RSS drift over a soak.
 
-Run ``.venv/bin/python -m bench --only labnode`` (``-- --soak-seconds 3600`` for
-an hour). The node is the real ``appliance labnode --bots 3`` started as a
-child process; this process plays the clients, each joining ``meet`` the way a
+Run ``.venv/bin/python -m bench --only labnode``; for an hour's soak,
+``.venv/bin/python -m bench --timeout 4000 --only labnode -- --soak-only
+--soak-seconds 3600`` (the runner stops a benchmark after 900 s by default).
+
+The node is the real ``appliance labnode --bots 3`` started as a child
+process; this process plays the clients, each joining ``meet`` the way a
 Pexip client does (``request_token``, the ``events`` stream, ``calls`` with an
 aiortc offer, ``ack``, ``refresh_token``, ``release_token``). The node's CPU
 and RSS are sampled with psutil on its own process, so the clients' encoders
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import fractions
 import math
 import signal
@@ -44,6 +48,14 @@ PREFIX = "/api/client/v2/conferences"
 # --- the node under test -----------------------------------------------------------
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM the node when the benchmark dies (``python -m bench`` kills it on timeout)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    if libc.prctl(pr_set_pdeathsig, signal.SIGTERM) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+
 class NodeProcess:
     """``appliance labnode`` in a child process, on a free loopback port."""
 
@@ -72,7 +84,11 @@ class NodeProcess:
         if not command.exists():
             raise SystemExit(f"labnode bench: {command} is missing; install the project into this venv")
         self._process = await asyncio.create_subprocess_exec(
-            str(command), *self.args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+            str(command),
+            *self.args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         assert self._process.stdout is not None
         async with asyncio.timeout(30):
