@@ -15,6 +15,7 @@ from appliance.infinity.errors import (
     ExtensionNotFound,
     FloorRefused,
     InfinityError,
+    InvalidCredentials,
     InvalidPin,
     InvalidToken,
     JoinRefused,
@@ -32,6 +33,17 @@ from appliance.infinity.errors import (
 )
 from appliance.infinity.http import NodeStatus, check_node
 from appliance.infinity.options import ClientOptions, ReconnectPolicy, RetryPolicy
+from appliance.infinity.registration import (
+    DirectoryEntry,
+    IncomingCall,
+    IncomingCancelled,
+    Registered,
+    Registration,
+    RegistrationCredentials,
+    RegistrationGrant,
+    RegistrationLost,
+    RegistrationPolicy,
+)
 from appliance.infinity.session import InfinitySession
 from appliance.infinity.state import ConferenceState, PresentationState
 from appliance.infinity.tokens import (
@@ -56,14 +68,18 @@ __all__ = [
     "ConferenceLocked",
     "ConferenceNotFound",
     "ConferenceState",
+    "DirectoryEntry",
     "EventStreamLost",
     "ExtensionNotFound",
     "ExtensionRequired",
     "FloorRefused",
     "IdentityProvider",
     "IdentityProviderRequired",
+    "IncomingCall",
+    "IncomingCancelled",
     "InfinityError",
     "InfinitySession",
+    "InvalidCredentials",
     "InvalidPin",
     "InvalidToken",
     "JoinOutcome",
@@ -79,6 +95,12 @@ __all__ = [
     "ProtocolError",
     "ReconnectPolicy",
     "RefreshResult",
+    "Registered",
+    "Registration",
+    "RegistrationCredentials",
+    "RegistrationGrant",
+    "RegistrationLost",
+    "RegistrationPolicy",
     "RequestRefused",
     "RequestTimeout",
     "RetryPolicy",

@@ -23,6 +23,7 @@ __all__ = [
     "ExtensionNotFound",
     "FloorRefused",
     "InfinityError",
+    "InvalidCredentials",
     "InvalidPin",
     "InvalidToken",
     "JoinRefused",
@@ -100,6 +101,14 @@ class TokenExpired(InvalidToken):
 
 class InvalidPin(RequestRefused):
     """The PIN was wrong."""
+
+
+class InvalidCredentials(RequestRefused):
+    """A device registration was refused: wrong user name or password for the alias.
+
+    Retrying cannot fix it until someone edits the secrets file, so the
+    registration retries slowly (docs/being-called.md).
+    """
 
 
 class ConferenceLocked(RequestRefused):

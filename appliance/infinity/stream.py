@@ -44,9 +44,20 @@ class EventStream:
     the same reason: only a person can fix a certificate.
     """
 
-    def __init__(self, transport: Transport, deliver: Callable[[Event], None]) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        deliver: Callable[[Event], None],
+        *,
+        parse: Callable[[str, str, str | None], Event] = parse_event,
+        operation: str = _OPERATION,
+    ) -> None:
+        # ``parse`` and ``operation`` differ for the registration stream
+        # (appliance.infinity.registration), which has its own events.
         self._transport = transport
         self._deliver = deliver
+        self._parse = parse
+        self._operation = operation
         self.connections = 0
 
     async def run(self) -> None:
@@ -65,7 +76,7 @@ class EventStream:
             delay = policy.delay(failures)
             if delay is None:
                 raise EventStreamLost(
-                    _OPERATION,
+                    self._operation,
                     f"the event stream stayed down after {failures - 1} attempts ({reason})",
                 )
             _log.info("event stream down (%s); reconnect %d in %.2f s", reason, failures, delay)
@@ -94,7 +105,7 @@ class EventStream:
                 if response.status != 200:
                     body = await response.read()
                     try:
-                        decode_response(_OPERATION, response.status, body)
+                        decode_response(self._operation, response.status, body)
                     except InvalidToken:
                         # The node has dropped us: reconnecting cannot help.
                         raise
@@ -112,7 +123,7 @@ class EventStream:
                     except SseOverflow as exc:
                         raise _Drop(str(exc)) from None
                     for message in messages:
-                        event = parse_event(message.event, message.data, message.id)
+                        event = self._parse(message.event, message.data, message.id)
                         if isinstance(event, MalformedEvent):
                             _log.warning("malformed %s event skipped: %s", event.wire_name, event.error)
                         self._deliver(event)
@@ -124,7 +135,7 @@ class EventStream:
         except aiohttp.ClientSSLError as exc:
             # A certificate does not fix itself between attempts: fail at once
             # with the reason instead of spending the reconnect budget.
-            raise certificate_rejected(_OPERATION, exc) from None
+            raise certificate_rejected(self._operation, exc) from None
         except aiohttp.ClientResponseError as exc:
             raise _Drop(f"HTTP error {exc.status}") from None
         except (aiohttp.ClientError, OSError) as exc:
