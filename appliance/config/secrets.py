@@ -26,6 +26,8 @@ class Secrets:
     pin: str | None = None
     # HTTP Basic credentials for a reverse proxy in front of the node
     proxy_password: str | None = None
+    # The password of the [registration] alias (docs/being-called.md)
+    registration_password: str | None = None
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={'«set»' if getattr(self, name) else None}" for name in self.__slots__)
@@ -49,17 +51,19 @@ def check_private(path: Path) -> None:
 
 
 def load_secrets(path: Path) -> Secrets:
-    """Read ``pin`` (and optional ``proxy_password``) from a private TOML file."""
+    """Read ``pin`` (and optional ``proxy_password``, ``registration_password``) from a private TOML file."""
     check_private(path)
     table = Table(str(path), "", load_toml(path))
     pin = table.text("pin", None)
     if pin is not None:
         check_pin(table, pin)
     proxy_password = table.text("proxy_password", None)
+    registration_password = table.text("registration_password", None)
     table.finish()
     register_secret(pin)
     register_secret(proxy_password)
-    return Secrets(pin=pin, proxy_password=proxy_password)
+    register_secret(registration_password)
+    return Secrets(pin=pin, proxy_password=proxy_password, registration_password=registration_password)
 
 
 PIN_DIGITS_MIN: Final = 4

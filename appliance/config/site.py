@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from appliance.config.incoming import (
+    AnswerSettings,
+    RegistrationConfig,
+    StandbyConfig,
+    read_answer,
+    read_registration,
+    read_standby,
+)
 from appliance.config.profile import find_profile, profile_reference
 from appliance.config.reader import Table, load_toml
 from appliance.config.secrets import Secrets, check_pin, check_private, load_secrets
@@ -68,6 +76,11 @@ class SiteConfig:
     log_level: str = "info"
     room_name: str = ""
     secrets: Secrets = field(default_factory=Secrets)
+    # Being called and resting (docs/being-called.md): appliance/config/incoming.py.
+    registration: RegistrationConfig | None = None
+    registration_password: str | None = field(default=None, repr=False)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    standby: StandbyConfig = field(default_factory=StandbyConfig)
 
 
 def load_site(path: Path | str) -> SiteConfig:
@@ -90,6 +103,9 @@ def load_site(path: Path | str) -> SiteConfig:
     node = _node(top)
     conference, inline_pin, secrets_file = _conference(top)
     join = _join(top)
+    registration = read_registration(top, path.parent)
+    answer = read_answer(top)
+    standby = read_standby(top)
     top.finish()
 
     secrets = Secrets()
@@ -102,6 +118,7 @@ def load_site(path: Path | str) -> SiteConfig:
         register_secret(inline_pin)
         secrets = Secrets(pin=inline_pin)
 
+    registration_password = _registration_password(registration, secrets, top)
     return SiteConfig(
         file=path,
         profile=profile,
@@ -111,7 +128,28 @@ def load_site(path: Path | str) -> SiteConfig:
         log_level=log_level,
         room_name=room_name,
         secrets=secrets,
+        registration=registration,
+        registration_password=registration_password,
+        answer=answer,
+        standby=standby,
     )
+
+
+def _registration_password(
+    registration: RegistrationConfig | None, secrets: Secrets, top: Table
+) -> str | None:
+    """The password of the registered alias: its own secrets file, or the conference's."""
+    if registration is None:
+        return None
+    if registration.secrets_file is not None:
+        secrets = load_secrets(registration.secrets_file)
+    if not secrets.registration_password:
+        raise top.error(
+            "registration",
+            "registration_password is missing: put it in the secrets file "
+            "([registration] secrets_file, or [conference] secrets_file)",
+        )
+    return secrets.registration_password
 
 
 def normalise_node_address(address: str) -> str:
