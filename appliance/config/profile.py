@@ -26,6 +26,7 @@ CAPTURE_FORMATS = ("v4l2", "lavfi", "alsa", "pulse", "file")
 PLAYBACK_FORMATS = ("alsa", "pulse", "null", "file")
 PIN_FACTORIES = ("lgpio", "rpigpio", "pigpio", "native", "mock")
 VISCA_DRIVERS = ("serial", "fake", "none")
+CEC_DRIVERS = ("cec-ctl", "fake", "none")
 BUTTON_ACTIONS = ("mute", "camera_privacy", "hand", "hangup", "preset")
 LED_ROLES = ("in_call", "muted", "hand", "error")
 
@@ -114,6 +115,16 @@ class ViscaSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class CecSpec:
+    """HDMI-CEC display power (appliance/hw/cec.py); ``driver = "none"`` switches it off."""
+
+    driver: str = "none"
+    device: str = "/dev/cec0"
+    osd_name: str = "Appliance"
+    timeout_s: float = 3.0
+
+
+@dataclass(frozen=True, slots=True)
 class UdevRule:
     """Which hot-plugged device fills which role (``camera``, ``microphone``, ``speaker``, ``ptz``)."""
 
@@ -140,6 +151,7 @@ class HwProfile:
     gpio: GpioSpec = field(default_factory=GpioSpec)
     visca: ViscaSpec = field(default_factory=ViscaSpec)
     udev: tuple[UdevRule, ...] = ()
+    cec: CecSpec = field(default_factory=CecSpec)
 
     def to_dict(self) -> dict[str, Any]:
         """The profile resolved with its defaults, as plain TOML-ready data."""
@@ -251,6 +263,7 @@ def parse_profile(name: str, path: Path, data: dict[str, Any]) -> HwProfile:
     gpio = _gpio(top)
     visca = _visca(top)
     udev = tuple(_udev_rule(t) for t in top.table_list("udev"))
+    cec = _cec(top)
     top.finish()
     assert video_capture is not None and audio_capture is not None
     return HwProfile(
@@ -268,6 +281,7 @@ def parse_profile(name: str, path: Path, data: dict[str, Any]) -> HwProfile:
         gpio=gpio,
         visca=visca,
         udev=udev,
+        cec=cec,
     )
 
 
@@ -387,6 +401,24 @@ def _visca(top: Table) -> ViscaSpec:
     table.finish()
     if driver == "serial" and not spec.port:
         raise table.error("port", "expected a serial device path for driver 'serial', found nothing")
+    return spec
+
+
+def _cec(top: Table) -> CecSpec:
+    table = top.table("cec", required=False)
+    if table is None:
+        return CecSpec()
+    spec = CecSpec(
+        driver=table.text("driver", choices=CEC_DRIVERS),
+        device=table.text("device", "/dev/cec0", non_empty=True),
+        osd_name=table.text("osd_name", "Appliance", non_empty=True),
+        timeout_s=table.number("timeout_s", 3.0, min=0, exclusive_min=True, max=30),
+    )
+    table.finish()
+    if len(spec.osd_name) > 14:
+        raise table.error(
+            "osd_name", f"expected at most 14 characters (CEC limit), found {len(spec.osd_name)}"
+        )
     return spec
 
 
