@@ -4,6 +4,8 @@
     python3 .ci/bootstrap.py demo [demo options]   # the main job: lab node + appliance in a meeting
     python3 .ci/bootstrap.py test [pytest options] # lint, types, layering, the whole test suite
     python3 .ci/bootstrap.py bench [bench options] # the benchmarks, printing ratios
+    python3 .ci/bootstrap.py shake [--runs N]      # repeat the media tests, idle and beside a busy core
+    python3 .ci/bootstrap.py newcomer              # the two commands in a fresh Debian 12 root (minutes)
 
 Standard library only, because it runs before anything is installed. It
 creates ``.venv`` beside the project, installs the project with its test
@@ -129,15 +131,26 @@ def job_bench(args: list[str]) -> int:
     return run([str(BIN / "python"), "-m", "bench", *args])
 
 
-JOBS = {"test": job_test, "demo": job_demo, "bench": job_bench}
+def job_shake(args: list[str]) -> int:
+    return run([str(BIN / "python"), str(ROOT / ".ci" / "shake.py"), *args])
+
+
+def job_newcomer(args: list[str]) -> int:
+    # runs outside the venv: it builds a machine of its own
+    return run([sys.executable, str(ROOT / ".ci" / "newcomer.py"), *args])
+
+
+JOBS = {"test": job_test, "demo": job_demo, "bench": job_bench, "shake": job_shake, "newcomer": job_newcomer}
+NEEDS_NO_VENV = {"newcomer"}
 
 
 def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1] not in JOBS:
         print(__doc__)
         return 2
-    ensure_venv()
-    protect_example_secrets()
+    if sys.argv[1] not in NEEDS_NO_VENV:
+        ensure_venv()
+        protect_example_secrets()
     return JOBS[sys.argv[1]](sys.argv[2:])
 
 

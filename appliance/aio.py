@@ -6,8 +6,12 @@ Small on purpose: only what several layers need in exactly the same form.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import Any
+import contextlib
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any] | None]) -> None:
@@ -23,3 +27,58 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any] | None]) -> None:
         task.cancel()
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def in_own_thread(
+    work: Callable[[], T],
+    *,
+    deadline_s: float,
+    name: str,
+    abandon: Callable[[T], object] | None = None,
+) -> T:
+    """Run blocking ``work`` on a new named daemon thread; give up after ``deadline_s`` seconds.
+
+    For opens that can block indefinitely (a camera that never answers, a
+    pipe with no writer). They get a thread of their own rather than the
+    loop's default executor, which aiortc fills with its encodes: two opens
+    that wait for each other must never queue behind one another there.
+    On expiry this raises :class:`TimeoutError` at once; the thread cannot
+    be interrupted, so if ``work`` finishes later its result goes to
+    ``abandon`` (to close what it opened) and is otherwise dropped.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def drop(result: T) -> None:
+        if abandon is not None:
+            with contextlib.suppress(Exception):
+                abandon(result)
+
+    def deliver(result: T | None, error: BaseException | None) -> None:  # on the loop
+        if future.done():  # gave up (cancelled) before it came
+            if error is None:
+                drop(result)  # type: ignore[arg-type]
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        result: T | None = None
+        error: BaseException | None = None
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the awaiting task, not lost in the thread
+            error = exc
+        try:
+            loop.call_soon_threadsafe(deliver, result, error)
+        except RuntimeError:  # the loop closed while we were blocked
+            if error is None:
+                drop(result)  # type: ignore[arg-type]
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    try:
+        async with asyncio.timeout(deadline_s):
+            return await asyncio.shield(future)
+    finally:
+        future.cancel()  # no-op when it has its outcome; otherwise a late result is dropped

@@ -99,7 +99,9 @@ def test_bootstrap_installs_only_chromium_from_apt_for_the_test_job(
     assert not hasattr(bootstrap, "ensure_node")  # Node.js comes from the test extra's wheel
 
 
-def test_bootstrap_leaves_an_installed_chromium_alone(bootstrap: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bootstrap_leaves_an_installed_chromium_alone(
+    bootstrap: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
     machine = _Machine(bootstrap, monkeypatch, root=True)
     machine.commands["chromium"] = "/usr/bin/chromium"
     bootstrap.ensure_chromium()

@@ -31,9 +31,9 @@ noticed in seconds (:func:`appliance.media.ice.set_consent_checks`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiortc import (
     RTCBundlePolicy,
@@ -73,6 +73,23 @@ from appliance.media.transceivers import add_lines, apply_lines, attach_to_offer
 log = get_logger(__name__)
 
 EventCallback = Callable[[str, Mapping[str, Any]], None]
+T = TypeVar("T")
+
+# Every step of a call's set-up ends within this, or the call fails naming the step: an
+# appliance nobody watches must never wait for ever (docs/media.md, "Deadlines").
+SETUP_STEP_DEADLINE_S = 30.0
+
+
+async def within(step: str, awaitable: Awaitable[T], deadline_s: float = SETUP_STEP_DEADLINE_S) -> T:
+    """``await awaitable``, or :class:`MediaError` naming ``step`` after ``deadline_s`` seconds."""
+    deadline = asyncio.timeout(deadline_s)
+    try:
+        async with deadline:
+            return await awaitable
+    except TimeoutError:
+        if not deadline.expired():
+            raise  # the step's own timeout, with its own message
+        raise MediaError(f"call set-up: {step} did not finish within {deadline_s:g} s") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,19 +444,22 @@ class MediaCall:
         bind_budget(self.budget)
         if current_selection() is None:
             log.warning("install_codecs() was not called: aiortc's stock encoder settings are in use")
-        await self._acquire_devices()
+        await self._acquire_devices()  # each open has its own deadline (sources.DEVICE_OPEN_DEADLINE_S)
         self._lines = self._plan()
         self._slides_mids = {line.mid for line in self._lines if line.content == "slides"}
         pc = self.pc = self._new_peer_connection()
         add_lines(pc, self._lines, self._relays, video_codecs(self.settings))
         if self._on_connection is not None:
             self._on_connection(pc)
-        await pc.setLocalDescription(await pc.createOffer())
+        await within("gathering ICE candidates", pc.setLocalDescription(await pc.createOffer()))
         offer = self._offer_text(pc)
-        answer = await self.signalling.create_call(
-            offer,
-            present=present_field(self.settings.call_type),
-            media_type=media_type(self.settings.call_type),
+        answer = await within(
+            "the node's answer to calls",
+            self.signalling.create_call(
+                offer,
+                present=present_field(self.settings.call_type),
+                media_type=media_type(self.settings.call_type),
+            ),
         )
         self.call_uuid = answer.call_uuid
         for server in answer.turn or ():
@@ -452,10 +472,13 @@ class MediaCall:
             self.pc = None
             await pc.close()
             return
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
+        await within(
+            "applying the node's answer",
+            pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer")),
+        )
         self._apply_send_cap(answer.sdp)
-        await self._trickle(pc, answer.call_uuid)
-        await self.signalling.ack(answer.call_uuid)
+        await within("sending our candidates", self._trickle(pc, answer.call_uuid))
+        await within("ack", self.signalling.ack(answer.call_uuid))
         self._emit("connected", call_uuid=answer.call_uuid)
 
     async def _trickle(self, pc: RTCPeerConnection, call_uuid: str) -> None:

@@ -22,8 +22,12 @@ import abc
 import asyncio
 import contextlib
 import ctypes
+import errno
+import os
 import queue
+import stat
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -258,6 +262,13 @@ class AudioOutput:
 
     Writes happen on one named thread fed by a bounded queue; if the card
     stalls, the oldest audio is dropped rather than piling up latency.
+
+    A file-backed target (a file, or a named pipe such as a loopback
+    microphone) is opened here, in Python, within ``open_timeout`` seconds,
+    and handed to FFmpeg as a file object. FFmpeg would otherwise open it
+    at the first packet inside PyAV *while holding the GIL*: a pipe with no
+    reader then freezes the whole process, event loop and watchdog
+    keep-alives included (docs/media.md, "Devices that never open").
     """
 
     def __init__(
@@ -268,11 +279,19 @@ class AudioOutput:
         options: Mapping[str, str] | None = None,
         rate: int = 48_000,
         layout: str = "stereo",
+        open_timeout: float = 5.0,
     ) -> None:
+        self._file: Any = None
         try:
-            self._container: Any = av.open(target, "w", format=format, options=dict(options or {}))
+            if not av.ContainerFormat(format, "w").no_file:
+                self._file = open_for_writing(target, open_timeout)
+            self._container: Any = av.open(
+                self._file or target, "w", format=format, options=dict(options or {})
+            )
             self._stream: Any = self._container.add_stream("pcm_s16le", rate=rate, layout=layout)
         except (av.FFmpegError, OSError, ValueError) as exc:
+            if self._file is not None:
+                self._file.close()
             raise MediaError(f"cannot open audio output {format}:{target}: {exc}") from exc
         self._resampler = av.AudioResampler(format="s16", layout=layout, rate=rate)
         self._queue: queue.Queue[av.AudioFrame | None] = queue.Queue(maxsize=25)
@@ -305,11 +324,43 @@ class AudioOutput:
         finally:
             with contextlib.suppress(av.FFmpegError, OSError):
                 self._container.close()
+            if self._file is not None:
+                with contextlib.suppress(OSError):
+                    self._file.close()
 
     def close(self, timeout: float = 2.0) -> None:
         with contextlib.suppress(queue.Full):
             self._queue.put(None, timeout=timeout)
         self._thread.join(timeout)
+
+
+def open_for_writing(path: str, timeout: float) -> Any:
+    """``path`` opened for binary writing; a named pipe waits at most ``timeout`` s for its reader.
+
+    A plain ``open()`` of a pipe blocks until a reader comes, possibly for
+    ever; opening with ``O_NONBLOCK`` fails at once (``ENXIO``) instead, so
+    it is retried until the deadline, then the descriptor is made blocking
+    again for the writes (which release the GIL).
+    """
+    try:
+        is_pipe = stat.S_ISFIFO(os.stat(path).st_mode)
+    except FileNotFoundError:
+        is_pipe = False
+    if not is_pipe:
+        return open(path, "wb")  # closed by AudioOutput
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+            if time.monotonic() >= deadline:
+                raise MediaError(f"nobody opened the pipe {path} for reading within {timeout:g} s") from exc
+            time.sleep(0.01)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "wb", buffering=0)
 
 
 class AudioSink(TrackDrain):

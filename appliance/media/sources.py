@@ -35,6 +35,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from appliance.aio import in_own_thread
 from appliance.errors import MediaError
 from appliance.log import get_logger
 from appliance.media.processing import AudioProcessor
@@ -67,6 +68,10 @@ class DeviceSpec:
         return f"{self.format}:{self.device}"
 
 
+# A camera or microphone that has not opened by then is reported, not waited for.
+DEVICE_OPEN_DEADLINE_S = 10.0
+
+
 class CaptureTrack(MediaStreamTrack):  # type: ignore[misc]
     """A device read on its own thread, delivered on the loop."""
 
@@ -91,10 +96,24 @@ class CaptureTrack(MediaStreamTrack):  # type: ignore[misc]
         self._container: Any = None
         self.frames_read = 0
 
-    async def open(self) -> CaptureTrack:
-        """Open the device (in an executor: V4L2/ALSA opens can take a while) and start reading."""
+    async def open(self, deadline_s: float = DEVICE_OPEN_DEADLINE_S) -> CaptureTrack:
+        """Open the device on a thread of its own, within ``deadline_s``, and start reading.
+
+        V4L2/ALSA opens can take a while, and some never return (a camera
+        that hangs, a pipe nobody writes): the call set-up must end with an
+        error naming the device instead of waiting for ever.
+        """
         try:
-            self._container = await self._event_loop.run_in_executor(None, self._open_container)
+            self._container = await in_own_thread(
+                self._open_container,
+                deadline_s=deadline_s,
+                name=f"open-{self.spec.kind}-{self.spec.format}",
+                abandon=lambda container: container.close(),
+            )
+        except TimeoutError:
+            raise MediaError(
+                f"the {self.spec.kind} device {self.spec.describe()} did not open within {deadline_s:g} s"
+            ) from None
         except (av.FFmpegError, OSError, ValueError) as exc:
             raise MediaError(f"cannot open {self.spec.kind} device {self.spec.describe()}: {exc}") from exc
         self._thread = threading.Thread(
@@ -193,10 +212,14 @@ class CaptureTrack(MediaStreamTrack):  # type: ignore[misc]
 
 
 async def open_capture(
-    spec: DeviceSpec, *, max_fps: float | None = None, processor: AudioProcessor | None = None
+    spec: DeviceSpec,
+    *,
+    max_fps: float | None = None,
+    processor: AudioProcessor | None = None,
+    deadline_s: float = DEVICE_OPEN_DEADLINE_S,
 ) -> CaptureTrack:
     """Open ``spec`` and return a live track; :class:`MediaError` names the device if it fails."""
-    return await CaptureTrack(spec, max_fps=max_fps, processor=processor).open()
+    return await CaptureTrack(spec, max_fps=max_fps, processor=processor).open(deadline_s)
 
 
 class ThrottledTrack(MediaStreamTrack):  # type: ignore[misc]

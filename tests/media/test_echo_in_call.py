@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from media_support import FakeFarEnd, SpeechTrack, eventually
 
+from appliance.aio import in_own_thread
 from appliance.media.engine import MediaCall
 from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.media
 
 SETTLED_FRAMES = 400  # 8 s of 20 ms frames received by the far end
 MEASURED_FRAMES = 150  # the last 3 s of them
+SETUP_DEADLINE_S = 20.0
 
 
 async def echo_level(tmp_path: Path, echo_cancellation: bool) -> float:
@@ -50,18 +52,25 @@ async def echo_level(tmp_path: Path, echo_cancellation: bool) -> float:
             processing=ProcessingSettings(echo_cancellation, False, False),
         ),
     )
-    loop = asyncio.get_running_loop()
 
     async def loudspeaker() -> AudioOutput:
-        # opening a pipe for writing waits for its reader, the call's microphone
-        output = await loop.run_in_executor(None, lambda: AudioOutput(str(room), "s16le", layout="mono"))
+        # opening a pipe for writing waits for its reader, the call's microphone, which
+        # opens on a thread of its own at the same time; neither may queue behind the
+        # other in the default executor (where aiortc encodes), so this one has its own too
+        output = await in_own_thread(
+            lambda: AudioOutput(str(room), "s16le", layout="mono", open_timeout=SETUP_DEADLINE_S),
+            deadline_s=SETUP_DEADLINE_S,
+            name="test-loudspeaker",
+            abandon=lambda late: late.close(),
+        )
         silence = av.AudioFrame.from_ndarray(np.zeros((1, 960), np.int16), format="s16", layout="mono")
         silence.sample_rate = 48000
         output.write(silence)  # lets the capture's probe finish before the call has audio
         call.audio.output = output
         return output
 
-    output, _ = await asyncio.gather(loudspeaker(), call.start())
+    async with asyncio.timeout(SETUP_DEADLINE_S):  # a failure names the step, never a hang
+        output, _ = await asyncio.gather(loudspeaker(), call.start())
     try:
         await eventually(
             lambda: "0" in far_end.received and far_end.received["0"].frames > SETTLED_FRAMES, within=60
