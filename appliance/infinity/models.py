@@ -1,6 +1,6 @@
 """Wire data types of Infinity's client REST API v2, shared by client and lab node.
 
-The reference (``shared/reference/infinity-client-api.md`` §5) mixes three
+The reference (``docs/reference/infinity-client-api.md`` §5) mixes three
 boolean encodings in one object: ``"YES"/"NO"`` strings, ``"ALLOW"/"DENY"``,
 ``"On"/"Off"`` and plain JSON booleans. This module is the one place that
 knows which field uses which, in both directions: :meth:`Participant.from_wire`
