@@ -73,9 +73,9 @@ def test_cli_command_help_still_shows_its_own_options(capsys: pytest.CaptureFixt
 def test_cli_config_check_accepts_every_example(
     examples_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for site in sorted(examples_copy.glob("*.toml")):
-        if site.name.endswith(".secrets.toml"):
-            continue
+    sites = [site for site in sorted(examples_copy.glob("*.toml")) if not site.name.endswith(".secrets.toml")]
+    assert len(sites) >= 3, f"expected the example site files in {examples_copy}, found {sites}"
+    for site in sites:
         assert main(["config", "check", str(site)]) == 0
         assert f"{site}: OK" in capsys.readouterr().out
 

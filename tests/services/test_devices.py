@@ -45,9 +45,17 @@ def test_devices_file_playback_writes_a_wav_file(tmp_path: Path) -> None:
     assert samples >= 9600
 
 
-def test_devices_null_playback_accepts_audio() -> None:
+def test_devices_null_playback_consumes_every_frame_written() -> None:
     output = playback_output(PlaybackSpec(format="null"))
+    frame = av.AudioFrame.from_ndarray(np.zeros((1, 960), np.int16), format="s16", layout="mono")
+    frame.sample_rate = 48000
+    for _ in range(5):
+        output.write(frame)
+    deadline = time.monotonic() + 5
+    while output.written < 5 * 960 and time.monotonic() < deadline:
+        time.sleep(0.01)
     output.close()
+    assert output.written == 5 * 960  # samples encoded and muxed into FFmpeg's null sink
 
 
 def test_devices_capture_keeps_options_as_given() -> None:
