@@ -36,8 +36,8 @@ import psutil
 from aiortc import RTCBundlePolicy, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from appliance.labnode.media.mixer import Compositor, mix_key_for
 from appliance.labnode.media_api import MixState
-from appliance.labnode.mixer import Compositor, mix_key_for
 from appliance.media.ice import rtc_configuration, use_host_addresses
 
 MIB = 1024 * 1024
@@ -393,7 +393,7 @@ async def _soak(args: argparse.Namespace) -> None:
 
 
 def _compose_cost(width: int, height: int, repeats: int = 200) -> dict[str, float]:
-    from appliance.labnode.bots import BotSource
+    from appliance.labnode.media.bots import BotSource
 
     bots = {f"b{i}": BotSource(i, f"Bot {i}") for i in range(9)}
     clock = [0.0]

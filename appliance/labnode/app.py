@@ -1,4 +1,4 @@
-"""The lab node as an aiohttp application, and :class:`LabNode` to run it in-process.
+"""The lab node assembled: :class:`LabNode` runs it in-process.
 
 Tests, the demo and ``appliance labnode`` all start the node the same way::
 
@@ -7,101 +7,41 @@ Tests, the demo and ``appliance labnode`` all start the node the same way::
         node.control        # fault injection (restart, cut streams, expire, kick)
         node.conference("meet")
 
-CORS works like Infinity's permitted origins: a browser client served from
-one of ``cors_origins`` may call the API (preflight included, with the
-``token`` and ``pin`` headers allowed); ``"*"`` permits any origin.
+This module is the one place that knows all three sub-packages
+(docs/labnode.md, "Module map"): it builds the state
+(:mod:`appliance.labnode.state`), gives it the aiortc media hub
+(:mod:`appliance.labnode.media`) through the seam's factory, and serves it
+with the HTTP side (:mod:`appliance.labnode.http`).
 """
 
 from __future__ import annotations
 
-import importlib
 import ssl
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
 
 from aiohttp import web
 
-from appliance.labnode import routes_calls, routes_conference, routes_participant, routes_token, theme
-from appliance.labnode.conference import Conference, HubFactory
-from appliance.labnode.control import NodeControl
-from appliance.labnode.envelope import Handler, envelope_middleware, failure
-from appliance.labnode.node import STATE, NodeSettings, NodeState
-from appliance.labnode.rooms import IdentityProvider, RoomConfig, load_rooms
-from appliance.labnode.sso import SSO_PATH, make_handler
+from appliance.labnode.http.server import create_app
+from appliance.labnode.media.hub import AiortcMediaHub
+from appliance.labnode.media_api import MediaHub
+from appliance.labnode.state.conference import Conference, HubFactory
+from appliance.labnode.state.control import NodeControl
+from appliance.labnode.state.node import NodeSettings, NodeState
+from appliance.labnode.state.rooms import RoomConfig, load_rooms
 from appliance.log import get_logger
 
 _log = get_logger(__name__)
-
-ALLOW_HEADERS: Final = "token, pin, content-type, authorization, last-event-id"
-ALLOW_METHODS: Final = "GET, POST, OPTIONS"
-MEDIA_MODULE: Final = "appliance.labnode.media"
-
-
-def create_app(state: NodeState, *, cors_origins: Sequence[str] = ()) -> web.Application:
-    allowed = frozenset(cors_origins)
-
-    def permitted(origin: str | None) -> str | None:
-        if not origin:
-            return None
-        return origin if ("*" in allowed or origin in allowed) else None
-
-    @web.middleware
-    async def preflight(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-            origin = permitted(request.headers.get("Origin"))
-            if origin is None:
-                return failure(403, "Origin not permitted by this lab node (see --cors-origin)")
-            return web.Response(
-                status=204,
-                headers={
-                    "Access-Control-Allow-Origin": origin,
-                    "Access-Control-Allow-Methods": ALLOW_METHODS,
-                    "Access-Control-Allow-Headers": ALLOW_HEADERS,
-                    "Access-Control-Allow-Credentials": "true",
-                    "Access-Control-Max-Age": "600",
-                    "Vary": "Origin",
-                },
-            )
-        return await handler(request)
-
-    async def cors_headers(request: web.Request, response: web.StreamResponse) -> None:
-        # A signal, not a middleware: event streams send their headers
-        # before any middleware could see the response.
-        origin = permitted(request.headers.get("Origin"))
-        if origin is not None:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Allow-Credentials"] = "true"
-            response.headers["Vary"] = "Origin"
-
-    app = web.Application(middlewares=[preflight, envelope_middleware], client_max_size=4 * 1024 * 1024)
-    app[STATE] = state
-    app.on_response_prepare.append(cors_headers)
-    for module in (routes_token, routes_conference, routes_participant, routes_calls, theme):
-        module.add_routes(app)
-    idps: dict[str, tuple[IdentityProvider, str]] = {
-        idp.uuid: (idp, room.alias) for room in state.rooms for idp in room.identity_providers
-    }
-    app.router.add_get(SSO_PATH + "/{idp}", make_handler(state.tokens, idps))
-    return app
 
 
 def media_factory(media: bool, *, width: int, height: int, fps: int) -> tuple[HubFactory | None, str]:
     """The media hub factory, or ``None`` and the sentence calls will be refused with."""
     if not media:
         return None, "media is disabled (the node was started with media=False)"
-    try:
-        module = importlib.import_module(MEDIA_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != MEDIA_MODULE:
-            raise
-        _log.warning("lab-node media is not part of this build; calls will be refused")
-        return None, f"this build has no lab-node media ({MEDIA_MODULE} is missing)"
-    hub_class: Any = module.AiortcMediaHub
 
-    def factory(conference: Conference) -> Any:
-        return hub_class(conference, width=width, height=height, fps=fps)
+    def factory(conference: Conference) -> MediaHub:
+        return AiortcMediaHub(conference, width=width, height=height, fps=fps)
 
     return factory, ""
 

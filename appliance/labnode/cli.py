@@ -13,7 +13,7 @@ import sys
 
 from appliance.errors import ConfigError
 from appliance.labnode.app import LabNode
-from appliance.labnode.tls import context_from_files, self_signed
+from appliance.labnode.http.tls import context_from_files, self_signed
 from appliance.log import setup
 from appliance.media.ice import use_host_addresses
 

@@ -13,6 +13,10 @@ protocols, so each can be read and tested on its own:
   ``stage`` events and speaker-ordered layouts) and new presentation stills
   (for ``presentation_frame`` events and ``presentation.jpeg``).
 
+They also share the catalogue of views the media can draw
+(:func:`resolve_view`, :func:`capacity`): the conference needs it to pick
+who is on screen, the compositor to place the tiles.
+
 All methods run on the node's event loop.
 """
 
@@ -20,7 +24,38 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
+
+SUPPORTED_VIEWS: Final = ("1:0", "1:7", "4:0", "9:0")
+
+# Pexip layouts we do not draw, mapped to the nearest one we do.
+_FALLBACKS: Final = {
+    "1:21": "1:7",
+    "2:21": "1:7",
+    "1:33": "1:7",
+    "1:4": "1:7",
+    "5:7": "1:7",
+    "teams": "1:7",
+    "ac": "9:0",
+    "ac_presentation_in_mix": "9:0",
+    "ac_presentation_in_mix_group": "9:0",
+    "16:0": "9:0",
+    "25:0": "9:0",
+}
+
+THUMBS_1_7: Final = 7
+
+
+def resolve_view(view: str) -> str:
+    """The layout actually drawn for ``view`` (itself when supported)."""
+    if view in SUPPORTED_VIEWS:
+        return view
+    return _FALLBACKS.get(view, "1:7")
+
+
+def capacity(view: str) -> int:
+    """How many participants the (resolved) layout shows at most."""
+    return {"1:0": 1, "1:7": 1 + THUMBS_1_7, "4:0": 4, "9:0": 9}[resolve_view(view)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ async def test_node_bots_stay_out_of_lobby(node_with_bots: LabNode) -> None:
 
 
 async def test_room_bots_setting_still_fills_a_waiting_room() -> None:
-    from appliance.labnode.rooms import parse_rooms
+    from appliance.labnode.state.rooms import parse_rooms
 
     rooms = parse_rooms(
         {"rooms": {"hall": {"host_pin": "1111", "allow_guests": True, "wait_for_host": True, "bots": 1}}}

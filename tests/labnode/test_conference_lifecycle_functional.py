@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 
 from appliance.labnode.app import LabNode
-from appliance.labnode.rooms import RoomConfig, builtin_rooms, parse_rooms
+from appliance.labnode.state.rooms import RoomConfig, builtin_rooms, parse_rooms
 from tests.labnode.conftest import Api
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from appliance.labnode import direct_media
 from appliance.labnode.app import LabNode
+from appliance.labnode.state import direct_media
 from tests.labnode.conftest import Api, EventReader, Joined
 
 OFFER_A = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=offer-from-a\r\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from appliance.labnode.events import Event
+from appliance.labnode.state.events import Event
 
 
 def test_event_without_data_encodes_null() -> None:

@@ -6,8 +6,8 @@ import aiohttp
 import pytest
 
 from appliance.labnode.app import LabNode
-from appliance.labnode.routes_conference import BREAKOUTS_NOT_IMPLEMENTED
-from appliance.labnode.tls import self_signed
+from appliance.labnode.http.routes_conference import BREAKOUTS_NOT_IMPLEMENTED
+from appliance.labnode.http.tls import self_signed
 from tests.labnode.conftest import Api
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from appliance.infinity.models import LAYOUTS, Role
-from appliance.labnode import layout
-from appliance.labnode.compositor_layout import tiles_for
-from appliance.labnode.mixer import mix_key_for
+from appliance.labnode.media.compositor_layout import tiles_for
+from appliance.labnode.media.mixer import mix_key_for
+from appliance.labnode.state import layout
 
 
 def test_merge_transforms_is_cumulative() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from appliance.errors import ConfigError
-from appliance.labnode.rooms import builtin_rooms, load_rooms, parse_rooms
+from appliance.labnode.state.rooms import builtin_rooms, load_rooms, parse_rooms
 
 
 def test_builtin_rooms_include_every_admission_path() -> None:

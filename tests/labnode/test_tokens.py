@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from appliance.infinity.models import Role
-from appliance.labnode.tokens import Grant, TokenStore
+from appliance.labnode.state.tokens import Grant, TokenStore
 
 
 class Clock:

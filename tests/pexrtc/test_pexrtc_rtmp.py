@@ -10,7 +10,7 @@ import pytest
 
 from appliance import PexRTC
 from appliance.labnode.app import LabNode
-from appliance.labnode.roster import Member
+from appliance.labnode.state.roster import Member
 
 from .conftest import Recorder
 

@@ -16,7 +16,7 @@ from appliance.services.demo import DemoOptions, run_demo
 
 pytestmark = pytest.mark.media
 
-BOT_COLOURS = {  # what the lab node's bots paint (appliance.labnode.bots)
+BOT_COLOURS = {  # what the lab node's bots paint (appliance.labnode.media.bots)
     "red": np.array([220, 50, 50]),
     "blue": np.array([40, 100, 240]),
     "green": np.array([40, 180, 80]),

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from labnode_media_client import PexipClient, RecordingEvents
 
-from appliance.labnode.media import AiortcMediaHub
+from appliance.labnode.media.hub import AiortcMediaHub
 from appliance.media.ice import use_host_addresses
 
 

@@ -19,8 +19,8 @@ import numpy as np
 from aiortc import RTCBundlePolicy, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
-from appliance.labnode.bots import PALETTE
-from appliance.labnode.media import AiortcMediaHub
+from appliance.labnode.media.bots import PALETTE
+from appliance.labnode.media.hub import AiortcMediaHub
 from appliance.labnode.media_api import CallRequest
 from appliance.media.ice import rtc_configuration
 

@@ -5,7 +5,7 @@ import math
 import av
 import numpy as np
 
-from appliance.labnode.audio_mix import (
+from appliance.labnode.media.audio_mix import (
     FRAME_SAMPLES,
     AudioFifo,
     AudioMixer,

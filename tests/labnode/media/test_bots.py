@@ -3,8 +3,8 @@ from __future__ import annotations
 import itertools
 import math
 
-from appliance.labnode.audio_mix import SAMPLE_RATE
-from appliance.labnode.bots import PALETTE, BotSource, SpeechPattern, signature_for
+from appliance.labnode.media.audio_mix import SAMPLE_RATE
+from appliance.labnode.media.bots import PALETTE, BotSource, SpeechPattern, signature_for
 
 
 def test_bots_have_distinct_colours_and_pitches() -> None:

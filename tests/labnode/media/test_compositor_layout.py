@@ -4,7 +4,8 @@ import itertools
 
 import pytest
 
-from appliance.labnode.compositor_layout import capacity, resolve_view, tiles_for
+from appliance.labnode.media.compositor_layout import tiles_for
+from appliance.labnode.media_api import capacity, resolve_view
 
 
 def _overlap(a, b) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from labnode_media_client import collect_audio, tone_energy, wait_until
 
-from appliance.labnode.media import AiortcMediaHub
+from appliance.labnode.media.hub import AiortcMediaHub
 
 pytestmark = pytest.mark.media
 

@@ -9,8 +9,8 @@ from aiortc import RTCRtpSender, RTCSessionDescription
 from labnode_media_client import RecordingEvents, collect_audio, next_frame_where, tone_energy, wait_until
 
 from appliance.errors import MediaError
-from appliance.labnode.media import AiortcMediaHub
-from appliance.labnode.media_sdp import media_lines
+from appliance.labnode.media.hub import AiortcMediaHub
+from appliance.labnode.media.sdp import media_lines
 
 pytestmark = pytest.mark.media
 

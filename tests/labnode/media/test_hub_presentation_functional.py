@@ -7,8 +7,8 @@ import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from labnode_media_client import ColourTrack, nearest_palette, next_frame_where, region_rgb, wait_until
 
-from appliance.labnode.bots import PALETTE
-from appliance.labnode.media import AiortcMediaHub
+from appliance.labnode.media.bots import PALETTE
+from appliance.labnode.media.hub import AiortcMediaHub
 from appliance.labnode.media_api import CallRequest
 from appliance.media.ice import rtc_configuration
 

@@ -5,8 +5,8 @@ import fractions
 import pytest
 
 from appliance.errors import NotSupported
-from appliance.labnode.bots import BotSource
-from appliance.labnode.media_encoder import MAX_KBPS, MIN_KBPS, RealtimeVideoEncoder, video_kbps
+from appliance.labnode.media.bots import BotSource
+from appliance.labnode.media.encoder import MAX_KBPS, MIN_KBPS, RealtimeVideoEncoder, video_kbps
 
 
 def _frames(count: int):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from appliance.labnode.media_sdp import Role, assign_roles, mark_slides, media_lines, sanitize_offer
+from appliance.labnode.media.sdp import Role, assign_roles, mark_slides, media_lines, sanitize_offer
 
 PEXIP_OFFER = "\r\n".join(
     [
@@ -93,7 +93,7 @@ def test_mark_slides_tags_the_presentation_line_of_the_answer() -> None:
 
 
 def test_bundles_everything_when_the_group_names_every_mid() -> None:
-    from appliance.labnode.media_sdp import bundles_everything
+    from appliance.labnode.media.sdp import bundles_everything
 
     assert bundles_everything(PEXIP_OFFER)
     assert not bundles_everything(PEXIP_OFFER.replace("a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 1"))

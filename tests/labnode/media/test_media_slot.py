@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from appliance.labnode.media_slot import LatestSlot, SlotClosed
+from appliance.labnode.media.slot import LatestSlot, SlotClosed
 
 
 async def test_slot_get_returns_newest_value_only() -> None:

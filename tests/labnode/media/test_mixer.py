@@ -3,8 +3,8 @@ from __future__ import annotations
 import av
 import numpy as np
 
+from appliance.labnode.media.mixer import Compositor, mix_key_for
 from appliance.labnode.media_api import MixState
-from appliance.labnode.mixer import Compositor, mix_key_for
 
 
 def _state(view: str, order: list[str], enabled: bool = True) -> MixState:

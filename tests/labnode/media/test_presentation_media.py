@@ -7,9 +7,9 @@ import av
 import numpy as np
 import pytest
 
-from appliance.labnode.media_encoder import EncodedVideoTrack
-from appliance.labnode.media_slot import LatestSlot
-from appliance.labnode.presentation_media import PresentationRelay, encode_jpeg
+from appliance.labnode.media.encoder import EncodedVideoTrack
+from appliance.labnode.media.presentation_relay import PresentationRelay, encode_jpeg
+from appliance.labnode.media.slot import LatestSlot
 
 
 def _frame(value: int, size: tuple[int, int] = (640, 360)) -> av.VideoFrame:

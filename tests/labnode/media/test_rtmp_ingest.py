@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import av
 import pytest
 
-from appliance.labnode.rtmp_ingest import RtmpIngest
+from appliance.labnode.media.rtmp_ingest import RtmpIngest
 from appliance.media.rtmp import RtmpPublisher, RtmpSettings
 from appliance.media.sources import DeviceSpec
 

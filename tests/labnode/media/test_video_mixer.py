@@ -5,9 +5,9 @@ import asyncio
 import av
 import numpy as np
 
+from appliance.labnode.media.mixer import Compositor, Picture, VideoMixer, mix_key_for
+from appliance.labnode.media.slot import LatestSlot
 from appliance.labnode.media_api import MixState
-from appliance.labnode.media_slot import LatestSlot
-from appliance.labnode.mixer import Compositor, Picture, VideoMixer, mix_key_for
 
 
 def _mixer() -> VideoMixer:

@@ -9,8 +9,8 @@ see from Infinity.
 
 from __future__ import annotations
 
-from appliance.labnode.events import Event
-from appliance.labnode.node import NodeState
+from appliance.labnode.state.events import Event
+from appliance.labnode.state.node import NodeState
 
 KICK_REASON = "Disconnected by an administrator"
 

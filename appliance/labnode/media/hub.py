@@ -25,12 +25,14 @@ from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.sdp import candidate_from_sdp
 
 from appliance.errors import MediaError
-from appliance.labnode.audio_mix import AudioFifo, AudioMixer, MixedAudioTrack
-from appliance.labnode.bots import BotSignature, BotSource
-from appliance.labnode.media_api import CallRequest, MediaEvents, MixState, RtmpCallRequest, RtmpEndpoint
-from appliance.labnode.media_call import MediaCall
-from appliance.labnode.media_encoder import EncodedVideoTrack, video_kbps
-from appliance.labnode.media_sdp import (
+from appliance.labnode.media.audio_mix import AudioFifo, AudioMixer, MixedAudioTrack
+from appliance.labnode.media.bots import BotSignature, BotSource
+from appliance.labnode.media.call import MediaCall
+from appliance.labnode.media.encoder import EncodedVideoTrack, video_kbps
+from appliance.labnode.media.mixer import Compositor, MixKey, VideoMixer, mix_key_for
+from appliance.labnode.media.presentation_relay import MAX_FORWARD_SIZE, PresentationRelay
+from appliance.labnode.media.rtmp_ingest import RtmpIngest
+from appliance.labnode.media.sdp import (
     MLine,
     Role,
     assign_roles,
@@ -41,10 +43,8 @@ from appliance.labnode.media_sdp import (
     offered_video_codecs,
     sanitize_offer,
 )
-from appliance.labnode.media_slot import LatestSlot
-from appliance.labnode.mixer import Compositor, MixKey, VideoMixer, mix_key_for
-from appliance.labnode.presentation_media import MAX_FORWARD_SIZE, PresentationRelay
-from appliance.labnode.rtmp_ingest import RtmpIngest
+from appliance.labnode.media.slot import LatestSlot
+from appliance.labnode.media_api import CallRequest, MediaEvents, MixState, RtmpCallRequest, RtmpEndpoint
 from appliance.log import get_logger
 from appliance.media.ice import rtc_configuration
 

@@ -18,8 +18,8 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from appliance.labnode.audio_mix import FRAME_SAMPLES, SAMPLE_RATE, Chunk
-from appliance.labnode.compositor_text import text_mask
+from appliance.labnode.media.audio_mix import FRAME_SAMPLES, SAMPLE_RATE, Chunk
+from appliance.labnode.media.compositor_text import text_mask
 
 PALETTE: Final[tuple[tuple[int, int, int], ...]] = (
     (220, 50, 50),  # red

@@ -24,8 +24,8 @@ import numpy.typing as npt
 from av.video.reformatter import VideoReformatter
 
 from appliance.aio import cancel_and_wait
-from appliance.labnode.bots import BotSource
-from appliance.labnode.media_encoder import EncodedVideoTrack
+from appliance.labnode.media.bots import BotSource
+from appliance.labnode.media.encoder import EncodedVideoTrack
 from appliance.log import get_logger
 
 log = get_logger(__name__)

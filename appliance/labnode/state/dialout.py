@@ -16,8 +16,8 @@ import asyncio
 from dataclasses import dataclass
 
 from appliance.infinity.models import ServiceType
-from appliance.labnode.conference import Conference
-from appliance.labnode.roster import Member
+from appliance.labnode.state.conference import Conference
+from appliance.labnode.state.roster import Member
 from appliance.log import get_logger
 
 _log = get_logger(__name__)

@@ -18,11 +18,11 @@ from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from appliance.aio import cancel_and_wait
-from appliance.labnode.audio_mix import AudioFifo
+from appliance.labnode.media.audio_mix import AudioFifo
+from appliance.labnode.media.encoder import EncodedVideoTrack
+from appliance.labnode.media.mixer import MixKey
+from appliance.labnode.media.sdp import Role
 from appliance.labnode.media_api import CallRequest
-from appliance.labnode.media_encoder import EncodedVideoTrack
-from appliance.labnode.media_sdp import Role
-from appliance.labnode.mixer import MixKey
 
 _STATS_INTERVAL: Final = 1.0
 

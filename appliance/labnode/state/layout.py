@@ -5,7 +5,7 @@ the ``layout`` and ``stage`` event bodies and the :class:`MixState` it hands
 to the media. Keeping the rules here means the event a client receives and
 the picture the mixer composes are computed by the same code and cannot
 disagree; the layouts drawn and their capacities come from
-:mod:`~appliance.labnode.compositor_layout` for the same reason.
+:mod:`~appliance.labnode.media.compositor_layout` for the same reason.
 
 Rules (reference §3.6 and the seed document): transforms are cumulative and
 ``{}`` resets them; ``host_layout``/``guest_layout`` exist only in a Virtual
@@ -28,8 +28,7 @@ from appliance.infinity.models import (
     Role,
     StageEntry,
 )
-from appliance.labnode.compositor_layout import capacity, resolve_view
-from appliance.labnode.media_api import MixState
+from appliance.labnode.media_api import MixState, capacity, resolve_view
 
 AUDITORIUM_ONLY: Final = frozenset({"host_layout", "guest_layout"})
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.infinity.models import Role
-from appliance.labnode.conference import Conference
-from appliance.labnode.envelope import INVALID_TOKEN, NOT_FOUND, ApiError, field_bool, field_str
-from appliance.labnode.node import VERSION, NodeState
-from appliance.labnode.rooms import IdentityProvider
-from appliance.labnode.sso import login_url
+from appliance.labnode.state.conference import Conference
+from appliance.labnode.state.node import VERSION, NodeState
+from appliance.labnode.state.refusals import INVALID_TOKEN, NOT_FOUND, ApiError, field_bool, field_str
+from appliance.labnode.state.rooms import IdentityProvider
+from appliance.labnode.state.sso import login_url
 
 INVALID_PIN = "Invalid PIN"
 SSO_FAILED = "SSO Authentication Failed"

@@ -1,7 +1,7 @@
 """The node's whole state: rooms, their conferences, tokens and background work.
 
 One :class:`NodeState` per running node. Routes find conferences and
-authenticate requests through it; :mod:`appliance.labnode.control` drives
+authenticate requests through it; :mod:`appliance.labnode.state.control` drives
 its fault injection; :meth:`restart` drops everything a real node restart
 would lose. All of it runs on the node's event loop: the token reaper and
 the simulated dial-outs are tasks held here and cancelled on close.
@@ -16,12 +16,12 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from appliance.labnode.conference import Conference, HubFactory
-from appliance.labnode.dialout import DEFAULT_ANSWER_DELAY, DEFAULT_TIMEOUT, DialPlan
-from appliance.labnode.envelope import INVALID_TOKEN, NOT_FOUND, ApiError
-from appliance.labnode.rooms import RoomConfig, builtin_rooms
-from appliance.labnode.roster import Member
-from appliance.labnode.tokens import Token, TokenStore
+from appliance.labnode.state.conference import Conference, HubFactory
+from appliance.labnode.state.dialout import DEFAULT_ANSWER_DELAY, DEFAULT_TIMEOUT, DialPlan
+from appliance.labnode.state.refusals import INVALID_TOKEN, NOT_FOUND, ApiError
+from appliance.labnode.state.rooms import RoomConfig, builtin_rooms
+from appliance.labnode.state.roster import Member
+from appliance.labnode.state.tokens import Token, TokenStore
 from appliance.log import get_logger
 
 _log = get_logger(__name__)

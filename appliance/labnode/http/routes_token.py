@@ -1,6 +1,6 @@
 """Token endpoints, the event stream and the node status (reference §2, §6).
 
-``request_token`` admits through :mod:`appliance.labnode.admission` and
+``request_token`` admits through :mod:`appliance.labnode.state.admission` and
 answers with every field Pexip's clients read (``expires`` as a string,
 ``version`` as an object, ``role`` upper case). ``refresh_token`` hands out
 a new token and kills the old; ``release_token`` accepts the token in the
@@ -15,11 +15,12 @@ from typing import Any, Final
 from aiohttp import web
 
 from appliance.infinity.models import API_PREFIX
-from appliance.labnode.admission import Admission, JoinRequest, decide
-from appliance.labnode.envelope import ApiError, ok, read_object
-from appliance.labnode.node import STATE, VERSION
-from appliance.labnode.roster import Member
-from appliance.labnode.tokens import Token
+from appliance.labnode.http.envelope import ok, read_object
+from appliance.labnode.state.admission import Admission, JoinRequest, decide
+from appliance.labnode.state.node import STATE, VERSION
+from appliance.labnode.state.refusals import ApiError
+from appliance.labnode.state.roster import Member
+from appliance.labnode.state.tokens import Token
 
 CONFERENCE: Final = API_PREFIX + "/conferences/{alias}"
 STATS_INTERVAL_MS: Final = 5000

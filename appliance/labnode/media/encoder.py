@@ -24,7 +24,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from appliance.errors import NotSupported
-from appliance.labnode.media_slot import LatestSlot, SlotClosed
+from appliance.labnode.media.slot import LatestSlot, SlotClosed
 
 TIME_BASE: Final = fractions.Fraction(1, 90000)
 KEYFRAME_SECONDS: Final = 2

@@ -3,7 +3,7 @@
 Each handler authenticates, checks the role the reference names (Host for
 control, anyone for reading and chat), validates the body into a 400 when
 malformed, and leaves the state change and its events to
-:class:`~appliance.labnode.conference.Conference`.
+:class:`~appliance.labnode.state.conference.Conference`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import Any, Final
 from aiohttp import web
 
 from appliance.infinity.models import LAYOUTS, Role, ServiceType
-from appliance.labnode import dialout
-from appliance.labnode.envelope import ApiError, field_bool, field_str, ok, read_object
-from appliance.labnode.node import STATE, NodeState
-from appliance.labnode.roster import Kind
-from appliance.labnode.routes_token import CONFERENCE
+from appliance.labnode.http.envelope import ok, read_object
+from appliance.labnode.http.routes_token import CONFERENCE
+from appliance.labnode.state import dialout
+from appliance.labnode.state.node import STATE, NodeState
+from appliance.labnode.state.refusals import ApiError, field_bool, field_str
+from appliance.labnode.state.roster import Kind
 
 _DIAL_PROTOCOLS: Final = ("sip", "h323", "rtmp", "mssip", "auto")
 

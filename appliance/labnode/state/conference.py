@@ -20,14 +20,14 @@ from collections.abc import Callable
 from typing import Any
 
 from appliance.infinity.models import ConferenceStatus, Participant, Role, ServiceType
-from appliance.labnode import layout
-from appliance.labnode.direct_media import DirectMediaRelay
-from appliance.labnode.envelope import ApiError
-from appliance.labnode.events import Event, EventStream
 from appliance.labnode.media_api import MediaHub
-from appliance.labnode.presentation import Presentation
-from appliance.labnode.rooms import RoomConfig
-from appliance.labnode.roster import Kind, Member, Waiting
+from appliance.labnode.state import layout
+from appliance.labnode.state.direct_media import DirectMediaRelay
+from appliance.labnode.state.events import Event, EventStream
+from appliance.labnode.state.presentation import Presentation
+from appliance.labnode.state.refusals import ApiError
+from appliance.labnode.state.rooms import RoomConfig
+from appliance.labnode.state.roster import Kind, Member, Waiting
 from appliance.log import get_logger
 
 HubFactory = Callable[["Conference"], MediaHub]
@@ -59,7 +59,7 @@ class Conference:
         self.hub: MediaHub | None = None
         self.presentation = Presentation(self)
         # Direct-media rooms relay their members' signalling instead of mixing.
-        self.direct = DirectMediaRelay(self)
+        self.direct = DirectMediaRelay(self.room)
         self._last_stage: list[dict[str, Any]] | None = None
 
     def _reset_state(self) -> None:

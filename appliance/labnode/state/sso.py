@@ -25,8 +25,8 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from appliance.infinity.models import Role
-from appliance.labnode.rooms import IdentityProvider
-from appliance.labnode.tokens import Grant, TokenStore
+from appliance.labnode.state.rooms import IdentityProvider
+from appliance.labnode.state.tokens import Grant, TokenStore
 
 SSO_PATH: Final = "/labnode/sso"
 TOKEN_PLACEHOLDER: Final = "__pexip-sso-token__"

@@ -28,15 +28,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from appliance.labnode.envelope import ApiError
-from appliance.labnode.events import Event
-from appliance.labnode.roster import Member
+from appliance.labnode.state.events import Event
+from appliance.labnode.state.refusals import ApiError
+from appliance.labnode.state.rooms import RoomConfig
+from appliance.labnode.state.roster import Member
 from appliance.log import get_logger
-
-if TYPE_CHECKING:
-    from appliance.labnode.conference import Conference
 
 # Below the client's 10 s request timeout: clients retry a timed-out POST.
 ANSWER_TIMEOUT: Final = 8.0
@@ -67,16 +65,20 @@ class DirectCall:
 
 
 class DirectMediaRelay:
-    """The signalling relay of one direct-media conference."""
+    """The signalling relay of one direct-media conference.
 
-    def __init__(self, conference: Conference) -> None:
-        self._conference = conference
+    It needs only the room's settings and the members it is handed, not the
+    conference: the members carry their own event streams.
+    """
+
+    def __init__(self, room: RoomConfig) -> None:
+        self._room = room
         self.calls: dict[str, DirectCall] = {}
-        self._log = get_logger(__name__, conference=conference.room.alias)
+        self._log = get_logger(__name__, conference=room.alias)
 
     def applies_to(self, member: Member) -> bool:
         """Whether this member's calls are relayed (room and token both direct media)."""
-        return self._conference.room.direct_media and member.direct_media
+        return self._room.direct_media and member.direct_media
 
     def owns(self, call_uuid: str) -> bool:
         return call_uuid in self.calls

@@ -3,32 +3,15 @@
 Pure geometry, kept apart from pixels so the layouts can be checked without
 media. Every rectangle is aligned to even pixels because the canvas is
 yuv420p: a tile starting on an odd row or column would straddle chroma
-samples of its neighbour.
+samples of its neighbour. Which views exist and how many tiles each shows is
+part of the seam (:mod:`appliance.labnode.media_api`): the conference needs it too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
-SUPPORTED_VIEWS: Final = ("1:0", "1:7", "4:0", "9:0")
-
-# Pexip layouts we do not draw, mapped to the nearest one we do.
-_FALLBACKS: Final = {
-    "1:21": "1:7",
-    "2:21": "1:7",
-    "1:33": "1:7",
-    "1:4": "1:7",
-    "5:7": "1:7",
-    "teams": "1:7",
-    "ac": "9:0",
-    "ac_presentation_in_mix": "9:0",
-    "ac_presentation_in_mix_group": "9:0",
-    "16:0": "9:0",
-    "25:0": "9:0",
-}
-
-_THUMBS_1_7: Final = 7
+from appliance.labnode.media_api import THUMBS_1_7, capacity, resolve_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,18 +20,6 @@ class Tile:
     y: int
     w: int
     h: int
-
-
-def resolve_view(view: str) -> str:
-    """The layout actually drawn for ``view`` (itself when supported)."""
-    if view in SUPPORTED_VIEWS:
-        return view
-    return _FALLBACKS.get(view, "1:7")
-
-
-def capacity(view: str) -> int:
-    """How many participants the (resolved) layout shows at most."""
-    return {"1:0": 1, "1:7": 1 + _THUMBS_1_7, "4:0": 4, "9:0": 9}[resolve_view(view)]
 
 
 def _even(value: float) -> int:
@@ -70,7 +41,7 @@ def tiles_for(view: str, count: int, width: int, height: int) -> list[Tile]:
 
 
 def _one_plus_row(count: int, width: int, height: int) -> list[Tile]:
-    thumb_w = _even(width / _THUMBS_1_7)
+    thumb_w = _even(width / THUMBS_1_7)
     thumb_h = _even(thumb_w * 9 / 16)
     main_h = _even(height - thumb_h)
     main_w = min(_even(main_h * 16 / 9), _even(width))

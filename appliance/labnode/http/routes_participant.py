@@ -14,14 +14,15 @@ from typing import Any, Final
 from aiohttp import web
 
 from appliance.infinity.models import FECC_ACTIONS, FECC_DIRECTIONS, Role
-from appliance.labnode.conference import DISCONNECTED_BY_HOST, Conference
-from appliance.labnode.envelope import ApiError, field_bool, field_str, ok, read_object
-from appliance.labnode.events import Event
-from appliance.labnode.node import HOST_REQUIRED, STATE, NodeState
-from appliance.labnode.roster import Member
-from appliance.labnode.routes_conference import message_fields
-from appliance.labnode.routes_token import CONFERENCE
-from appliance.labnode.tokens import Grant
+from appliance.labnode.http.envelope import ok, read_object
+from appliance.labnode.http.routes_conference import message_fields
+from appliance.labnode.http.routes_token import CONFERENCE
+from appliance.labnode.state.conference import DISCONNECTED_BY_HOST, Conference
+from appliance.labnode.state.events import Event
+from appliance.labnode.state.node import HOST_REQUIRED, STATE, NodeState
+from appliance.labnode.state.refusals import ApiError, field_bool, field_str
+from appliance.labnode.state.roster import Member
+from appliance.labnode.state.tokens import Grant
 
 PARTICIPANT: Final = CONFERENCE + "/participants/{participant}"
 _DTMF: Final = re.compile(r"^[0-9*#A-Da-d]{1,64}$")

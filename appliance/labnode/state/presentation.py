@@ -14,17 +14,30 @@ the data, and served by ``presentation.jpeg`` / ``presentation_high.jpeg``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-from appliance.labnode.events import Event
+from appliance.labnode.media_api import MediaHub
+from appliance.labnode.state.events import Event
+from appliance.labnode.state.roster import Member
 
-if TYPE_CHECKING:
-    from appliance.labnode.conference import Conference
-    from appliance.labnode.roster import Member
+
+class Meeting(Protocol):
+    """What the floor needs from its conference: the roster, announcements and the media."""
+
+    @property
+    def members(self) -> Mapping[str, Member]: ...
+
+    @property
+    def hub(self) -> MediaHub | None: ...
+
+    def update(self, member: Member, **changes: Any) -> None: ...
+
+    def broadcast(self, event: Event, *, exclude: str | None = None) -> None: ...
 
 
 class Presentation:
-    def __init__(self, conference: Conference) -> None:
+    def __init__(self, conference: Meeting) -> None:
         self._conference = conference
         self.presenter: str | None = None
         # reference §6: "video" for a slides-line share, "static" for JPEG presenting

@@ -15,12 +15,13 @@ from typing import Final
 from aiohttp import web
 
 from appliance.errors import MediaError
-from appliance.labnode.envelope import ApiError, field_bool, field_str, ok, read_object
+from appliance.labnode.http.envelope import ok, read_object
+from appliance.labnode.http.routes_participant import PARTICIPANT, Context, fecc_signal
+from appliance.labnode.http.routes_rtmp import is_rtmp, rtmp_call
+from appliance.labnode.http.routes_token import BANDWIDTH_KBPS, CONFERENCE
 from appliance.labnode.media_api import CallRequest, MediaHub
-from appliance.labnode.node import STATE
-from appliance.labnode.routes_participant import PARTICIPANT, Context, fecc_signal
-from appliance.labnode.routes_rtmp import is_rtmp, rtmp_call
-from appliance.labnode.routes_token import BANDWIDTH_KBPS, CONFERENCE
+from appliance.labnode.state.node import STATE
+from appliance.labnode.state.refusals import ApiError, field_bool, field_str
 
 CALL: Final = PARTICIPANT + "/calls/{call}"
 _PRESENT: Final = (None, "main", "send", "receive")

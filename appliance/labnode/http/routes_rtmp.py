@@ -14,9 +14,10 @@ from typing import Any
 from aiohttp import web
 
 from appliance.errors import MediaError
-from appliance.labnode.envelope import ApiError, ok
+from appliance.labnode.http.envelope import ok
+from appliance.labnode.http.routes_participant import Context
 from appliance.labnode.media_api import MediaHub, RtmpCallRequest
-from appliance.labnode.routes_participant import Context
+from appliance.labnode.state.refusals import ApiError
 
 _TRUE = ("true", "yes", "1")
 _FALSE = ("false", "no", "0", "")

@@ -13,35 +13,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Any
 
 from aiohttp import web
 
-from appliance.errors import ApplianceError
+from appliance.labnode.state.refusals import ApiError
 from appliance.log import get_logger
 
 _log = get_logger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-INVALID_TOKEN: Final = "Invalid token"
-NOT_FOUND: Final = "Neither conference nor gateway found"
-
-
-class ApiError(ApplianceError):
-    """A refusal with the HTTP status and the ``result`` a client should see.
-
-    ``result`` is usually the reason string of the reference's §7 table
-    (``"Invalid token"``, ``"Invalid PIN"``); for the PIN, IdP and Virtual
-    Reception challenges it is an object and ``status_word`` is
-    ``"success"`` because PexRTC only acts on those when it is.
-    """
-
-    def __init__(self, http_status: int, result: Any, *, status_word: str = "failed") -> None:
-        self.http_status = http_status
-        self.result = result
-        self.status_word = status_word
-        super().__init__(result if isinstance(result, str) else f"HTTP {http_status}")
 
 
 def ok(result: Any) -> web.Response:
@@ -71,25 +52,6 @@ async def read_object(request: web.Request, *, required: bool = False) -> dict[s
     if not isinstance(data, dict):
         raise ApiError(400, f"Malformed request body: expected a JSON object, found {type(data).__name__}")
     return data
-
-
-def field_str(body: dict[str, Any], name: str, *, default: str | None = None) -> str:
-    """A string field, 400 when it has another type or is missing without default."""
-    value = body.get(name, default)
-    if value is None:
-        raise ApiError(400, f"Missing field: {name}")
-    if not isinstance(value, str):
-        raise ApiError(400, f"Field {name}: expected a string, found {type(value).__name__}")
-    return value
-
-
-def field_bool(body: dict[str, Any], name: str, *, default: bool | None = None) -> bool:
-    value = body.get(name, default)
-    if value is None:
-        raise ApiError(400, f"Missing field: {name}")
-    if not isinstance(value, bool):
-        raise ApiError(400, f"Field {name}: expected true or false, found {type(value).__name__}")
-    return value
 
 
 @web.middleware

@@ -21,10 +21,10 @@ import numpy as np
 import numpy.typing as npt
 from av.video.reformatter import Interpolation, VideoReformatter
 
-from appliance.labnode.compositor_layout import Tile, capacity, resolve_view, tiles_for
-from appliance.labnode.compositor_text import draw_centred, draw_label
-from appliance.labnode.media_api import MixState
-from appliance.labnode.media_slot import LatestSlot
+from appliance.labnode.media.compositor_layout import Tile, tiles_for
+from appliance.labnode.media.compositor_text import draw_centred, draw_label
+from appliance.labnode.media.slot import LatestSlot
+from appliance.labnode.media_api import MixState, capacity, resolve_view
 from appliance.log import get_logger
 
 log = get_logger(__name__)

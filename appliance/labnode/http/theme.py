@@ -18,9 +18,10 @@ import numpy as np
 from aiohttp import web
 
 from appliance.infinity.models import SPLASH_SCREEN_KEYS
-from appliance.labnode.envelope import ApiError, ok
-from appliance.labnode.node import STATE
-from appliance.labnode.routes_token import CONFERENCE
+from appliance.labnode.http.envelope import ok
+from appliance.labnode.http.routes_token import CONFERENCE
+from appliance.labnode.state.node import STATE
+from appliance.labnode.state.refusals import ApiError
 
 BACKGROUND: Final = "background.jpg"
 _TEXTS: Final = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.infinity.models import Participant, Role, ServiceType
-from appliance.labnode.events import Event, EventStream
+from appliance.labnode.state.events import Event, EventStream
 
 
 class Kind(enum.StrEnum):
