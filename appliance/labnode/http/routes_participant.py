@@ -9,12 +9,13 @@ FECC) this node lets anyone address anyone, as Infinity's own web app does.
 from __future__ import annotations
 
 import re
+from enum import Enum
 from typing import Any, Final
 
 from aiohttp import web
 
 from appliance.infinity.models import FECC_ACTIONS, FECC_DIRECTIONS, Role
-from appliance.labnode.http.envelope import ok, read_object
+from appliance.labnode.http.envelope import Handler, ok, read_object
 from appliance.labnode.http.routes_conference import message_fields
 from appliance.labnode.http.routes_token import CONFERENCE
 from appliance.labnode.state.conference import DISCONNECTED_BY_HOST, Conference
@@ -54,63 +55,47 @@ class Context:
             raise ApiError(403, HOST_REQUIRED)
 
 
-async def mute(request: web.Request) -> web.Response:
-    # Administrative mute is a Host operation on a v36 node; a Guest mutes
-    # itself with client_mute (the Android SDK self-mutes with ``mute``
-    # only on nodes older than v36, and this node reports 36).
-    ctx = Context(request)
-    ctx.require_host()
-    ctx.conference.update(ctx.target, is_muted=True)
-    return ok(True)
+class May(Enum):
+    """Who may set a participant flag on whom."""
+
+    HOST = "host"  # a Host, on anyone
+    SELF = "self"  # the participant itself only
+    SELF_OR_HOST = "self_or_host"
 
 
-async def unmute(request: web.Request) -> web.Response:
-    ctx = Context(request)
-    ctx.require_host()
-    ctx.conference.update(ctx.target, is_muted=False)
-    return ok(True)
+# Administrative mute is a Host operation on a v36 node; a Guest mutes
+# itself with client_mute (the Android SDK self-mutes with ``mute`` only on
+# nodes older than v36, and this node reports 36).
+FLAGS: Final[dict[str, tuple[May, str, Any]]] = {
+    # operation: (who may, participant field, value it is set to)
+    "mute": (May.HOST, "is_muted", True),
+    "unmute": (May.HOST, "is_muted", False),
+    "client_mute": (May.SELF, "is_client_muted", True),
+    "client_unmute": (May.SELF, "is_client_muted", False),
+    "video_muted": (May.SELF_OR_HOST, "is_video_muted", True),
+    "video_unmuted": (May.SELF_OR_HOST, "is_video_muted", False),
+    "allowrxpresentation": (May.HOST, "rx_presentation_policy", True),
+    "denyrxpresentation": (May.HOST, "rx_presentation_policy", False),
+    "spotlightoff": (May.HOST, "spotlight", 0.0),
+    "clearbuzz": (May.SELF_OR_HOST, "buzz_time", 0.0),
+}
 
 
-async def client_mute(request: web.Request) -> web.Response:
-    ctx = Context(request)
-    ctx.require_self()
-    ctx.conference.update(ctx.target, is_client_muted=True)
-    return ok(True)
+def flag_handler(may: May, name: str, value: Any) -> Handler:
+    """The handler of one :data:`FLAGS` row: check who asks, then set the field."""
 
+    async def handler(request: web.Request) -> web.Response:
+        ctx = Context(request)
+        if may is May.HOST:
+            ctx.require_host()
+        elif may is May.SELF:
+            ctx.require_self()
+        else:
+            ctx.require_self_or_host()
+        ctx.conference.update(ctx.target, **{name: value})
+        return ok(True)
 
-async def client_unmute(request: web.Request) -> web.Response:
-    ctx = Context(request)
-    ctx.require_self()
-    ctx.conference.update(ctx.target, is_client_muted=False)
-    return ok(True)
-
-
-async def video_muted(request: web.Request) -> web.Response:
-    ctx = Context(request)
-    ctx.require_self_or_host()
-    ctx.conference.update(ctx.target, is_video_muted=True)
-    return ok(True)
-
-
-async def video_unmuted(request: web.Request) -> web.Response:
-    ctx = Context(request)
-    ctx.require_self_or_host()
-    ctx.conference.update(ctx.target, is_video_muted=False)
-    return ok(True)
-
-
-async def allow_rx_presentation(request: web.Request) -> web.Response:
-    ctx = Context(request)
-    ctx.require_host()
-    ctx.conference.update(ctx.target, rx_presentation_policy=True)
-    return ok(True)
-
-
-async def deny_rx_presentation(request: web.Request) -> web.Response:
-    ctx = Context(request)
-    ctx.require_host()
-    ctx.conference.update(ctx.target, rx_presentation_policy=False)
-    return ok(True)
+    return handler
 
 
 async def spotlight_on(request: web.Request) -> web.Response:
@@ -118,13 +103,6 @@ async def spotlight_on(request: web.Request) -> web.Response:
     ctx.require_host()
     if not ctx.target.participant.spotlight:
         ctx.conference.update(ctx.target, spotlight=ctx.conference.now())
-    return ok(True)
-
-
-async def spotlight_off(request: web.Request) -> web.Response:
-    ctx = Context(request)
-    ctx.require_host()
-    ctx.conference.update(ctx.target, spotlight=0.0)
     return ok(True)
 
 
@@ -244,13 +222,6 @@ async def buzz(request: web.Request) -> web.Response:
     return ok(True)
 
 
-async def clear_buzz(request: web.Request) -> web.Response:
-    ctx = Context(request)
-    ctx.require_self_or_host()
-    ctx.conference.update(ctx.target, buzz_time=0.0)
-    return ok(True)
-
-
 async def direct_message(request: web.Request) -> web.Response:
     ctx = Context(request)
     mime_type, payload = message_fields(await read_object(request, required=True))
@@ -307,16 +278,7 @@ async def avatar(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     post = {
-        "mute": mute,
-        "unmute": unmute,
-        "client_mute": client_mute,
-        "client_unmute": client_unmute,
-        "video_muted": video_muted,
-        "video_unmuted": video_unmuted,
-        "allowrxpresentation": allow_rx_presentation,
-        "denyrxpresentation": deny_rx_presentation,
         "spotlighton": spotlight_on,
-        "spotlightoff": spotlight_off,
         "overlaytext": overlay_text,
         "pres_in_mix": pres_in_mix,
         "role": role,
@@ -326,7 +288,6 @@ def add_routes(app: web.Application) -> None:
         "dtmf": dtmf,
         "fecc": fecc,
         "buzz": buzz,
-        "clearbuzz": clear_buzz,
         "message": direct_message,
         "take_floor": take_floor,
         "release_floor": release_floor,
@@ -335,6 +296,8 @@ def add_routes(app: web.Application) -> None:
         "hide_live_captions": live_captions,
         "notify_not_afk": notify_not_afk,
     }
+    for name, (may, field, value) in FLAGS.items():
+        app.router.add_post(f"{PARTICIPANT}/{name}", flag_handler(may, field, value))
     for name, handler in post.items():
         app.router.add_post(f"{PARTICIPANT}/{name}", handler)
     app.router.add_get(f"{PARTICIPANT}/avatar.jpg", avatar)

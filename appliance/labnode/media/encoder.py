@@ -8,8 +8,9 @@ hand aiortc ready :class:`av.Packet` objects, which its sender only
 packetises. The price: aiortc's sender cannot force a keyframe on a PLI
 for pre-encoded packets, so the encoders emit a keyframe every
 ``KEYFRAME_SECONDS`` and on every (re)start, which bounds recovery after
-loss. The appliance's own camera encoders are a separate concern
-(``appliance/media/encoders.py``, owned by the media engineer).
+loss. The appliance's own camera encoders (``appliance/media/encoders.py``,
+docs/media.md) are separate: they encode one camera for one call with the
+quality settings a client wants, not one stream per listener.
 """
 
 from __future__ import annotations
