@@ -26,9 +26,10 @@ from appliance.config.reader import Table, load_toml
 from appliance.config.secrets import Secrets, check_pin, check_private, load_secrets
 from appliance.errors import ConfigError
 from appliance.log import LEVELS, register_secret
+from appliance.media.call_type import CallType
 
 # PexRTC's makeCall call types (rtmp/stream publish the camera to the URL the node returns).
-CALL_TYPES = ("video", "audioonly", "recvonly", "presentation", "screen", "rtmp", "stream", "none")
+CALL_TYPES = tuple(call_type.value for call_type in CallType)
 
 
 class RejoinPolicy(enum.StrEnum):

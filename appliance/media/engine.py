@@ -49,12 +49,12 @@ from appliance.aio import cancel_and_wait
 from appliance.errors import MediaError
 from appliance.log import get_logger
 from appliance.media import sdp as sdp_text
+from appliance.media.call_type import CallType
 from appliance.media.encoders import EncoderBudget, bind_budget, current_selection
 from appliance.media.handoff import LatestSlot
 from appliance.media.ice import rtc_configuration, set_consent_checks
 from appliance.media.plan import (
     SLIDES_MID,
-    CallType,
     LinePlan,
     MediaSettings,
     media_type,

@@ -9,7 +9,6 @@ functions of the settings so they can be read and tested on their own.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,24 +17,11 @@ from aiortc import RTCRtpSender
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from appliance.errors import MediaError
+from appliance.media.call_type import CallType
 from appliance.media.processing import ProcessingSettings
 from appliance.media.sources import DeviceSpec
 
 AUDIO_MID, VIDEO_MID, SLIDES_MID = "0", "1", "2"
-
-
-class CallType(enum.StrEnum):
-    """PexRTC's ``call_type`` values (founding document, makeCall / addCall)."""
-
-    VIDEO = "video"
-    AUDIOONLY = "audioonly"
-    RECVONLY = "recvonly"
-    RECVONLYVIDEO = "recvonlyvideo"
-    PRESENTATION = "presentation"  # receive presentation only
-    SCREEN = "screen"  # send presentation only
-    NONE = "none"  # roster-only: no media at all
-    RTMP = "rtmp"
-    STREAM = "stream"
 
 
 def check_webrtc(call_type: CallType) -> None:

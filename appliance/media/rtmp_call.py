@@ -17,7 +17,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from appliance.errors import MediaError
 from appliance.log import get_logger
-from appliance.media.plan import CallType
+from appliance.media.call_type import CallType
 from appliance.media.rtmp import RtmpPublisher, RtmpSettings, settings_for_bandwidth
 
 log = get_logger(__name__)

@@ -13,34 +13,11 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from appliance.errors import ApplianceError
+from appliance.media.call_type import CallType
 
 
 class NotConnected(ApplianceError):
     """An operation needs a conference session (or a media call) that does not exist."""
-
-
-class CallType(enum.StrEnum):
-    """makeCall / addCall ``call_type`` values from the document (``None`` = video)."""
-
-    VIDEO = "video"
-    PRESENTATION = "presentation"
-    SCREEN = "screen"
-    AUDIOONLY = "audioonly"
-    RECVONLY = "recvonly"
-    RECVONLYVIDEO = "recvonlyvideo"
-    RTMP = "rtmp"
-    STREAM = "stream"
-    NONE = "none"
-
-    @classmethod
-    def parse(cls, value: str | None) -> CallType:
-        if value is None or value == "":
-            return cls.VIDEO
-        try:
-            return cls(value)
-        except ValueError:
-            names = ", ".join(repr(c.value) for c in cls)
-            raise ValueError(f"call_type: expected one of {names} or None, found {value!r}") from None
 
 
 # Call types that capture a camera or microphone before the call.

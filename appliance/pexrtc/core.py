@@ -40,10 +40,10 @@ from appliance.infinity.session import (
     TokenGrant,
 )
 from appliance.log import get_logger
+from appliance.media.call_type import CallType
 from appliance.pexrtc import translate
 from appliance.pexrtc.call import (
     SENDING_CALL_TYPES,
-    CallType,
     JoinSettings,
     NotConnected,
     Phase,

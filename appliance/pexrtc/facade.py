@@ -32,8 +32,9 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from appliance.log import get_logger
+from appliance.media.call_type import CallType
 from appliance.pexrtc import params as check
-from appliance.pexrtc.call import CallType, JoinSettings, NotConnected
+from appliance.pexrtc.call import JoinSettings, NotConnected
 from appliance.pexrtc.callbacks import Handler
 from appliance.pexrtc.core import Conference
 from appliance.pexrtc.media import MediaOutputs, MediaPreferences

@@ -27,9 +27,9 @@ from typing import Any, Final
 from appliance.errors import MediaError
 from appliance.infinity.calls import CallControl, CallInfo
 from appliance.log import get_logger
+from appliance.media.call_type import CallType
 from appliance.media.encoders import current_selection, install_codecs
 from appliance.media.engine import MediaCall
-from appliance.media.plan import CallType as EngineCallType
 from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
 from appliance.media.rtmp_call import RTMP_CALL_TYPES
@@ -279,7 +279,7 @@ class CallMedia:
             # A ported script never calls the engine's set-up; the appliance
             # installs its profile's codecs first and is left alone.
             install_codecs()
-        engine_type = EngineCallType(kind)
+        engine_type = CallType(kind)
         if self.call.active:
             await self.call.add_call(engine_type)
         else:
@@ -289,9 +289,9 @@ class CallMedia:
             # the document's whole structure (zeros until the first packets).
             await self._sample_once()
             self._stats_task = asyncio.get_running_loop().create_task(self._sample(), name="pexrtc-stats")
-        if engine_type is EngineCallType.SCREEN:
+        if engine_type is CallType.SCREEN:
             return None
-        if engine_type is EngineCallType.PRESENTATION:
+        if engine_type is CallType.PRESENTATION:
             return MediaStream("presentation", None, self.call.presentation_video)
         if engine_type in RTMP_CALL_TYPES:
             # nothing is received on an RTMP call: onConnect gets what is being published

@@ -96,8 +96,8 @@ BROKEN = {
     ),
     "bad_call_type": (
         MINIMAL + 'call_type = "hologram"\n',
-        "[conference] call_type: expected one of 'video', 'audioonly', 'recvonly', 'presentation', 'screen', "
-        "'rtmp', 'stream', 'none', found 'hologram'",
+        "[conference] call_type: expected one of 'video', 'audioonly', 'recvonly', 'recvonlyvideo', "
+        "'presentation', 'screen', 'none', 'rtmp', 'stream', found 'hologram'",
     ),
     "bad_rejoin": (
         MINIMAL + '[join]\nrejoin = "sometimes"\n',

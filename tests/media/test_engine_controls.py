@@ -21,8 +21,9 @@ from media_support import (
 )
 
 from appliance.errors import MediaError
+from appliance.media.call_type import CallType
 from appliance.media.engine import MediaCall
-from appliance.media.plan import CallType, MediaSettings
+from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
 from appliance.media.sinks import AudioOutput
 

@@ -7,8 +7,9 @@ import pytest
 from media_support import CAMERA, MICROPHONE, FakeFarEnd, eventually
 
 from appliance.media import sdp as sdp_text
+from appliance.media.call_type import CallType
 from appliance.media.engine import MediaCall
-from appliance.media.plan import CallType, MediaSettings
+from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
 
 pytestmark = pytest.mark.media

@@ -21,8 +21,9 @@ from media_support import BLUE_CAMERA, MICROPHONE, RED_CAMERA, SCREEN, eventuall
 
 from appliance.infinity import InfinitySession, TokenGrant
 from appliance.labnode.app import LabNode
+from appliance.media.call_type import CallType
 from appliance.media.engine import MediaCall
-from appliance.media.plan import CallType, MediaSettings
+from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
 from appliance.media.sinks import VideoSink
 

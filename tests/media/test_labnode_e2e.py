@@ -9,8 +9,9 @@ from media_support import CAMERA, MICROPHONE, eventually
 
 from appliance.infinity import InfinitySession, TokenGrant
 from appliance.labnode.app import LabNode
+from appliance.media.call_type import CallType
 from appliance.media.engine import MediaCall
-from appliance.media.plan import CallType, MediaSettings
+from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
 
 pytestmark = pytest.mark.media

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from appliance.errors import MediaError
-from appliance.media.plan import CallType, MediaSettings, plan_lines, present_field, video_codecs
+from appliance.media.call_type import CallType
+from appliance.media.plan import MediaSettings, plan_lines, present_field, video_codecs
 
 
 def directions(call_type: CallType, **kwargs: bool) -> list[str]:

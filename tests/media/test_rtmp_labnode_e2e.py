@@ -20,9 +20,10 @@ from media_support import eventually
 from appliance.infinity import InfinitySession, TokenGrant
 from appliance.infinity.models import Participant
 from appliance.labnode.app import LabNode
+from appliance.media.call_type import CallType
 from appliance.media.engine import MediaCall
 from appliance.media.ice import rtc_configuration
-from appliance.media.plan import CallType, MediaSettings
+from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
 from appliance.media.rtmp import RtmpPublisher, RtmpSettings
 from appliance.media.sources import DeviceSpec

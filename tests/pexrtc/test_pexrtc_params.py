@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from appliance.media.call_type import CallType
 from appliance.pexrtc import params
-from appliance.pexrtc.call import CallType, node_url
+from appliance.pexrtc.call import node_url
 
 
 @pytest.mark.parametrize(
