@@ -53,14 +53,20 @@ def run(args: argparse.Namespace) -> int:
         logger.warning("TLS verification of the node is off", extra={"context": context})
     pin = "set" if site.secrets.pin else ("empty (join as Guest)" if site.secrets.pin == "" else "none")
     source = "from --log-level" if args.log_level else "from the site file"
-    print(f"{args.file}: OK")
+    if site.setup_missing:
+        print(f"{args.file}: OK, but not set up: it lacks {', '.join(site.setup_missing)}")
+        print("  (appliance run shows its set-up screen until these are filled in)")
+    else:
+        print(f"{args.file}: OK")
     print(f"  node        {site.node.url}  (TLS verification {'on' if site.node.verify_tls else 'OFF'})")
     print(f"  conference  {site.conference.alias}  as {site.conference.display_name!r}")
     conference = site.conference
     bandwidth = f"{conference.bandwidth_in}/{conference.bandwidth_out} kbps in/out"
     print(f"  call type   {conference.call_type}  {bandwidth}")
     print(f"  PIN         {pin}")
-    print(f"  join        auto_join={site.join.auto_join} rejoin={site.join.rejoin.value}")
+    join = site.join
+    schedule = f" schedule={join.schedule.text!r}" if join.schedule else ""
+    print(f"  join        auto_join={join.auto_join} rejoin={join.rejoin.value}{schedule}")
     print(f"  profile     {profile.name}  ({profile.file})")
     print(f"  log level   {level}  ({source})")
     return 0

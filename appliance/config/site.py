@@ -23,6 +23,7 @@ from appliance.config.incoming import (
 )
 from appliance.config.profile import find_profile, profile_reference
 from appliance.config.reader import Table, load_toml
+from appliance.config.schedule import Schedule, ScheduleError, parse_schedule
 from appliance.config.secrets import Secrets, check_pin, check_private, load_secrets
 from appliance.errors import ConfigError
 from appliance.log import LEVELS, register_secret
@@ -65,6 +66,12 @@ class JoinPolicy:
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 60.0
     max_attempts: int = 0  # 0 = keep trying for ever
+    # join and rejoin only inside these windows; outside them the room rests in standby
+    schedule: Schedule | None = None
+    # after the meeting ended (disconnectAll, last Host left): rest this long before joining again
+    after_end_s: float = 60.0
+    # inbound media silent this long while signalling is fine: the media recovery starts
+    media_timeout_s: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +89,18 @@ class SiteConfig:
     registration_password: str | None = field(default=None, repr=False)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     standby: StandbyConfig = field(default_factory=StandbyConfig)
+
+    @property
+    def setup_missing(self) -> tuple[str, ...]:
+        """What a room set up from this file still needs before it can join (the set-up screen)."""
+        missing = []
+        if not self.node.url:
+            missing.append("[node] address")
+        if not self.conference.alias:
+            missing.append("[conference] alias")
+        if not self.conference.display_name:
+            missing.append("[conference] display_name")
+        return tuple(missing)
 
 
 def load_site(path: Path | str) -> SiteConfig:
@@ -177,8 +196,9 @@ def normalise_node_address(address: str) -> str:
 
 
 def _node(top: Table) -> NodeConfig:
-    table = top.table("node")
-    assert table is not None
+    table = top.table("node", required=False)
+    if table is None:  # not set up yet: the daemon shows its set-up screen
+        return NodeConfig(url="")
     address = table.text("address", non_empty=True)
     try:
         url = normalise_node_address(address)
@@ -201,8 +221,9 @@ def _node(top: Table) -> NodeConfig:
 
 
 def _conference(top: Table) -> tuple[ConferenceConfig, str | None, Path | None]:
-    table = top.table("conference")
-    assert table is not None
+    table = top.table("conference", required=False)
+    if table is None:  # no meeting configured yet: the daemon shows its set-up screen
+        return ConferenceConfig(alias="", display_name=""), None, None
     alias = table.text("alias", non_empty=True)
     display_name = table.text("display_name", non_empty=True)
     call_type = table.text("call_type", "video", choices=CALL_TYPES)
@@ -243,6 +264,9 @@ def _join(top: Table) -> JoinPolicy:
         backoff_initial_s=table.number("backoff_initial_s", 1.0, min=0.0, exclusive_min=True),
         backoff_max_s=table.number("backoff_max_s", 60.0, min=0.0, exclusive_min=True),
         max_attempts=table.integer("max_attempts", 0, min=0),
+        schedule=_schedule(table),
+        after_end_s=table.number("after_end_s", 60.0, min=0.0),
+        media_timeout_s=table.number("media_timeout_s", 3.0, min=0.5, max=60.0),
     )
     table.finish()
     if policy.backoff_max_s < policy.backoff_initial_s:
@@ -252,3 +276,15 @@ def _join(top: Table) -> JoinPolicy:
             f"{policy.backoff_max_s:g}",
         )
     return policy
+
+
+def _schedule(table: Table) -> Schedule | None:
+    text = table.text("schedule", None)
+    if text is None:
+        return None
+    try:
+        return parse_schedule([part for part in text.split(";") if part.strip()])
+    except ScheduleError as exc:
+        raise table.invalid(
+            "schedule", "windows like 'weekdays 07:00-19:00; sat 09:00-12:00'", str(exc)
+        ) from None

@@ -98,6 +98,7 @@ class Conference:
         self._video_muted = False
         self._presentation = Presentation(emit)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.last_error: Exception | None = None  # the typed cause of the last onError
         self._splash_screens: SplashScreens | None = None
         self._direct = DirectSignalling(lambda: self._media, lambda message: self._spawn(self._fail(message)))
 
@@ -274,15 +275,15 @@ class Conference:
                 node=urlsplit(self._node).hostname,
                 direct_media=True,  # as PexRTC: the node decides whether the room is direct
             )
-        except InvalidPin:
+        except InvalidPin as invalid:
             _log.info("PIN rejected by the node; asking again through onSetup")
             if self._last_setup is not None:
                 self._emit("onSetup", *self._last_setup)
             else:
-                await self._fail("Call Failed: Invalid PIN")
+                await self._fail("Call Failed: Invalid PIN", invalid)
             return False
         except InfinityError as exc:
-            await self._fail(f"Call Failed: {exc}")
+            await self._fail(f"Call Failed: {exc}", exc)
             return False
         if isinstance(outcome, TokenGrant):
             self._grant = outcome
@@ -316,7 +317,7 @@ class Conference:
         try:
             await session.start_events()
         except InfinityError as exc:
-            await self._fail(f"Call Failed: {exc}")
+            await self._fail(f"Call Failed: {exc}", exc)
 
     async def _setup(self, pin_status: str, extension: str | None, idp_selection: Any) -> None:
         # With a token the call's devices can be opened now, so onSetup carries
@@ -326,7 +327,7 @@ class Conference:
             try:
                 stream = await self._ensure_media().open_devices()
             except (ApplianceError, ValueError) as exc:
-                await self._fail(f"Could not access camera or microphone: {exc}")
+                await self._fail(f"Could not access camera or microphone: {exc}", exc)
                 return
         self._last_setup = (stream, pin_status, extension, idp_selection)
         self._phase = Phase.SETUP
@@ -370,7 +371,7 @@ class Conference:
         try:
             stream = await media.start(kind.value)
         except (InfinityError, ApplianceError, ValueError) as exc:
-            await self._fail(f"Call Failed: {exc}")
+            await self._fail(f"Call Failed: {exc}", exc)
             return
         self._emit("onConnect", stream)
         if kind is CallType.SCREEN:
@@ -438,9 +439,15 @@ class Conference:
                 _log.warning("leaving the conference: %s", exc)
         self._grant = None
 
-    async def _fail(self, message: str) -> None:
-        """onError is fatal: everything is torn down before it is reported."""
+    async def _fail(self, message: str, error: Exception | None = None) -> None:
+        """onError is fatal: everything is torn down before it is reported.
+
+        ``last_error`` keeps the typed cause (``None`` when only a message
+        exists, e.g. media failure): the room daemon tells a refused token
+        from a lost network by it (docs/daemon.md), where onError has text only.
+        """
         _log.error("call failed: %s", message)
+        self.last_error = error
         await self._drop_session(reason=None, media_reason=message)
         self._phase = Phase.CLOSED
         self._emit("onError", message)
@@ -496,7 +503,7 @@ class Conference:
             if self._media is not None and self._media.call_uuid == event.call_uuid:
                 self._spawn(self.disconnect_call())
         elif isinstance(event, ev.SessionFailed):
-            self._spawn(self._fail(str(event.error)))
+            self._spawn(self._fail(str(event.error), event.error))
 
     def _channel_message(self, kind: str, body: dict[str, Any]) -> None:
         delivered = channel_callback(

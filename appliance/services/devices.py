@@ -8,10 +8,13 @@ same devices the same way.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from appliance.config.profile import CaptureSpec, HwProfile, PlaybackSpec
 from appliance.media.encoders import CodecSettings, install_codecs
 from appliance.media.sinks import AudioOutput
 from appliance.media.sources import DeviceSpec
+from appliance.services.room_api import DeviceRole, DeviceStatus
 
 # PyAV output format for each playback kind the profile allows.
 _PLAYBACK_FORMATS = {"alsa": "alsa", "pulse": "pulse", "file": "wav", "null": "null"}
@@ -37,3 +40,27 @@ def install_profile_codecs(profile: HwProfile) -> None:
             vp8_decoders=profile.decoders["vp8"],
         )
     )
+
+
+def _present(capture: CaptureSpec) -> tuple[bool, str]:
+    # A device node names a device that is there or not; lavfi sources and sound
+    # server names (ALSA, PulseAudio) exist as long as the system does.
+    if capture.device.startswith("/dev/"):
+        if Path(capture.device).exists():
+            return True, ""
+        return False, f"{capture.device} is missing"
+    return True, ""
+
+
+def check_devices(profile: HwProfile) -> tuple[DeviceStatus, ...]:
+    """What the profile expects, present or not: the room's device list at start (READY=1 waits for it)."""
+    found = []
+    for role, capture in (
+        (DeviceRole.CAMERA, profile.video_capture),
+        (DeviceRole.MICROPHONE, profile.audio_capture),
+    ):
+        present, detail = _present(capture)
+        found.append(DeviceStatus(role, present, f"{capture.format}:{capture.device}", detail))
+    playback = profile.audio_playback
+    found.append(DeviceStatus(DeviceRole.SPEAKER, True, f"{playback.format}:{playback.device or ''}"))
+    return tuple(found)

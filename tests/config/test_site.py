@@ -42,6 +42,22 @@ def test_site_minimal_file_gets_documented_defaults(write_site) -> None:
     assert site.log_level == "info"
 
 
+def test_site_without_node_or_meeting_loads_as_not_set_up(write_site) -> None:
+    site = load_site(write_site('[appliance]\nprofile = "ci-virtual"\n'))
+    assert site.setup_missing == ("[node] address", "[conference] alias", "[conference] display_name")
+
+
+def test_site_complete_file_needs_no_set_up(write_site) -> None:
+    assert load_site(write_site(MINIMAL)).setup_missing == ()
+
+
+def test_site_join_schedule_and_daemon_timers_are_read(write_site) -> None:
+    text = MINIMAL + '[join]\nschedule = "weekdays 07:00-19:00"\nafter_end_s = 30\nmedia_timeout_s = 4\n'
+    join = load_site(write_site(text)).join
+    assert join.schedule is not None and join.schedule.text == "weekdays 07:00-19:00"
+    assert (join.after_end_s, join.media_timeout_s) == (30.0, 4.0)
+
+
 def test_site_bandwidth_kbps_sets_both_directions(write_site) -> None:
     site = load_site(write_site(MINIMAL + "bandwidth_kbps = 768\n"))
     assert (site.conference.bandwidth_in, site.conference.bandwidth_out) == (768, 768)
@@ -78,9 +94,13 @@ BROKEN = {
         MINIMAL.replace('alias = "meet"\n', ""),
         "[conference] alias: expected a string, found nothing (the key is required)",
     ),
-    "missing_node_table": (
-        MINIMAL.replace('[node]\naddress = "node.example.com"\n', ""),
-        "[node]: expected a table, found nothing (the table is required)",
+    "bad_schedule": (
+        MINIMAL + '[join]\nschedule = "weekdays 19:00-07:00"\n',
+        "[join] schedule: expected windows like",
+    ),
+    "media_timeout_too_short": (
+        MINIMAL + "[join]\nmedia_timeout_s = 0.1\n",
+        "[join] media_timeout_s: expected a number from 0.5 to 60.0, found 0.1",
     ),
     "unknown_key": (
         MINIMAL + "bandwith_kbps = 512\n",

@@ -1,0 +1,514 @@
+"""The room controller: the one object that is the room (docs/room-api.md, docs/daemon.md).
+
+It implements :class:`~appliance.services.room_api.Room` over the PexRTC
+core. It owns the call state machine — standby, joining, the PIN /
+extension step answered from the site file, in call, leaving, waiting to
+rejoin — and the recovery ladder above the client's own reconnects: media
+liveness (:mod:`appliance.services.liveness`), then a fresh join with a
+fresh client when a call is lost, paced and limited by the rejoin policy
+(:mod:`appliance.services.rejoin`). Buttons, the kiosk and later the API
+reach the call only through :meth:`submit`, and learn what happened only
+from :attr:`state` and :meth:`subscribe`.
+
+Every state change is one :class:`~appliance.services.room_api.StateChanged`
+event and one structured log line ``{"event": "room.state", "old", "new",
+"cause"}``; the journal is the room's history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any, Final
+
+from appliance import __version__
+from appliance.config.profile import HwProfile
+from appliance.config.site import SiteConfig
+from appliance.errors import ApplianceError
+from appliance.log import get_logger
+from appliance.media.handoff import LatestSlot
+from appliance.media.sinks import DisplayFrame
+from appliance.pexrtc.call import NotConnected
+from appliance.pexrtc.media import MediaOutputs, MediaPreferences
+from appliance.services import room_api as api
+from appliance.services.call import CallEnded, RoomCall
+from appliance.services.causes import error_kind
+from appliance.services.clock import SYSTEM_CLOCK, Clock
+from appliance.services.devices import capture_device, check_devices, install_profile_codecs, playback_output
+from appliance.services.fanout import EventFanout
+from appliance.services.liveness import LivenessSettings, watch_media
+from appliance.services.rejoin import Action, RejoinPolicy
+
+log = get_logger(__name__)
+
+LAYOUTS: Final = ("1:7", "4:0", "1:0", "2:21", "5:7")  # SetLayout("") cycles through these
+_ACTIVE = frozenset(
+    {
+        api.CallState.JOINING,
+        api.CallState.PIN_REQUIRED,
+        api.CallState.EXTENSION_REQUIRED,
+        api.CallState.IN_CALL,
+        api.CallState.WAITING_TO_REJOIN,
+    }
+)
+
+
+class SlotPictures:
+    """The media engine's latest-frame slots, as the kiosk's :class:`~room_api.PictureFeed`."""
+
+    STREAMS: Final = ("main", "presentation")
+
+    def __init__(self) -> None:
+        self.slots: dict[str, LatestSlot[DisplayFrame]] = {name: LatestSlot() for name in self.STREAMS}
+
+    def latest(self, stream: str) -> api.Picture | None:
+        slot = self.slots.get(stream)
+        return slot.take_nowait() if slot is not None else None
+
+
+class RoomController:
+    """The room: state, commands, events and pictures over one PexRTC client at a time."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        profile: HwProfile,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        liveness: LivenessSettings | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.site = site
+        self.profile = profile
+        self.clock = clock
+        self.liveness = liveness or LivenessSettings()
+        self.rejoin = RejoinPolicy(site.join, clock, seed=seed)
+        self._state = api.RoomState(
+            room_name=site.room_name,
+            node=site.node.url,
+            version=__version__,
+            setup_missing=site.setup_missing,
+        )
+        self._events = EventFanout()
+        self._pictures = SlotPictures()
+        self._call: RoomCall | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._interrupt = asyncio.Event()
+        self._liveness_task: asyncio.Task[None] | None = None
+        self._layout_index = 0
+        self._started = False
+
+    # -- the Room protocol ---------------------------------------------------------
+
+    @property
+    def state(self) -> api.RoomState:
+        return self._state
+
+    @property
+    def pictures(self) -> SlotPictures:
+        return self._pictures
+
+    def subscribe(self, maxsize: int = 256) -> AsyncIterator[api.RoomEvent]:
+        return self._events.subscribe(maxsize)
+
+    async def submit(self, command: api.RoomCommand) -> api.CommandResult:
+        try:
+            return await self._carry_out(command)
+        except (ApplianceError, NotConnected, ValueError) as exc:
+            log.warning("room command refused", extra={"context": {"command": type(command).__name__}})
+            return api.CommandResult(False, str(exc))
+
+    # -- life -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Check the devices, then rest in IDLE / SETUP_NEEDED or join if the site says so."""
+        if self._started:
+            return
+        self._started = True
+        install_profile_codecs(self.profile)
+        devices = check_devices(self.profile)
+        self._set("devices checked", devices=devices)
+        for device in devices:
+            if not device.present:
+                self._publish(api.DevicePresence(device))
+        if self.site.setup_missing:
+            missing = ", ".join(self.site.setup_missing)
+            self._set(f"site file lacks {missing}", call=api.CallState.SETUP_NEEDED)
+            return
+        self._set("site loaded", call=api.CallState.IDLE)
+        if self.site.join.auto_join:
+            self._start_runner("auto-join")
+
+    async def stop(self) -> None:
+        """Leave cleanly (token released, media hung up) and stop every task."""
+        await self._stop_runner("stopping")
+        self._pictures_close()
+
+    def _pictures_close(self) -> None:
+        for slot in self._pictures.slots.values():
+            slot.close()
+
+    # -- state ------------------------------------------------------------------------
+
+    def _set(self, cause: str, **changes: Any) -> api.RoomState:
+        old = self._state
+        new = dataclasses.replace(old, **changes)
+        if new == old:
+            return old
+        self._state = new
+        context: dict[str, Any] = {
+            "event": "room.state",
+            "old": old.call.value,
+            "new": new.call.value,
+            "cause": cause,
+        }
+        if new.call != old.call:
+            log.info("room %s -> %s: %s", old.call.value, new.call.value, cause, extra={"context": context})
+        else:
+            context["changed"] = [
+                f.name for f in dataclasses.fields(new) if getattr(new, f.name) != getattr(old, f.name)
+            ]
+            log.debug("room %s: %s", new.call.value, cause, extra={"context": context})
+        self._publish(api.StateChanged(old, new, cause))
+        return new
+
+    def _publish(self, event: api.RoomEvent) -> None:
+        self._events.publish(event)
+
+    # -- the call loop ----------------------------------------------------------------
+
+    def _start_runner(self, cause: str, alias: str = "") -> None:
+        if self._runner is not None and not self._runner.done():
+            return
+        self._interrupt.clear()
+        self._runner = asyncio.get_running_loop().create_task(self._run(cause, alias), name="room-call")
+
+    async def _stop_runner(self, cause: str, then: api.CallState = api.CallState.IDLE) -> None:
+        runner = self._runner
+        if runner is None or runner.done():
+            if self._state.call in _ACTIVE:
+                self._set(cause, call=then, recovering="", waiting_for="")
+            return
+        self._interrupt.set()
+        call = self._call
+        if call is not None:
+            self._set(cause, call=api.CallState.LEAVING, waiting_for="")
+            call.end(CallEnded(api.DisconnectCause.LOCAL, cause))
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+        self._set(cause, call=then, recovering="", waiting_for="", meeting=api.Meeting(), participants=())
+
+    async def _run(self, cause: str, alias: str) -> None:
+        """Join; when the call ends, ask the rejoin policy; wait; join again — until told to stop."""
+        try:
+            why = cause
+            while not self._interrupt.is_set():
+                ended = await self._one_call(alias, why)
+                why = f"rejoin after {ended.cause.value}"
+                if ended.cause is api.DisconnectCause.LOCAL or self._interrupt.is_set():
+                    return
+                decision = self.rejoin.after(ended.cause, ended.error)
+                self._log_loss(ended, decision.reason)
+                if decision.action is Action.REJOIN:
+                    self._set(
+                        f"{ended.cause.value}: {decision.reason}",
+                        call=api.CallState.WAITING_TO_REJOIN,
+                        recovering="rejoin",
+                        participants=(),
+                        error=None if ended.cause is api.DisconnectCause.NETWORK else self._state.error,
+                    )
+                    self._publish(api.RecoveryStarted("rejoin", ended.cause))
+                    if not await self._wait(decision.delay_s):
+                        return
+                    continue
+                target = {
+                    Action.IDLE: api.CallState.IDLE,
+                    Action.STANDBY: api.CallState.STANDBY,
+                    Action.ERROR: api.CallState.ERROR,
+                }[decision.action]
+                self._set(
+                    f"{ended.cause.value}: {decision.reason}",
+                    call=target,
+                    recovering="",
+                    waiting_for="",
+                    participants=(),
+                    meeting=api.Meeting(),
+                )
+                if decision.delay_s is not None and decision.action is not Action.ERROR:
+                    # e.g. a meeting that ended: rest, then try again when the policy says
+                    if not await self._wait(decision.delay_s):
+                        return
+                    continue
+                return
+        finally:
+            self._call = None
+
+    async def _wait(self, seconds: float | None) -> bool:
+        """Sleep on the room's clock; False when a command interrupted the wait."""
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds if seconds is not None else 1e9))
+        interrupted = asyncio.ensure_future(self._interrupt.wait())
+        try:
+            await asyncio.wait({sleeper, interrupted}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            interrupted.cancel()
+        return not self._interrupt.is_set()
+
+    async def _one_call(self, alias: str, cause: str) -> CallEnded:
+        outputs = self._outputs()
+        call = RoomCall(
+            self.site,
+            self._preferences(),
+            outputs,
+            self,
+            alias=alias,
+            microphone_muted=self._state.microphone_muted,
+            camera_privacy=self._state.camera_privacy,
+        )
+        self._call = call
+        started = self.clock.monotonic()
+        recovering = self._state.recovering
+        runner = asyncio.ensure_future(call.run(cause))
+        try:
+            ended = await asyncio.shield(runner)
+        except asyncio.CancelledError:
+            call.end(CallEnded(api.DisconnectCause.LOCAL, "cancelled"))
+            raise
+        finally:
+            await self._stop_liveness()
+            await call.close(
+                leave=not call.ended.done() or call.ended.result().cause is api.DisconnectCause.LOCAL
+            )
+            if not runner.done():
+                runner.cancel()
+            if outputs.audio_output is not None:  # a roster-only call never opens (or closes) it
+                await asyncio.to_thread(outputs.audio_output.close)
+        if recovering == "rejoin":
+            self._publish(api.RecoveryFinished("rejoin", call.in_call, self.clock.monotonic() - started))
+        return ended
+
+    def _log_loss(self, ended: CallEnded, decision: str) -> None:
+        counts = {cause.value: n for cause, n in self.rejoin.counts.items()}
+        log.warning(
+            "call lost: %s",
+            ended.detail,
+            extra={
+                "context": {
+                    "event": "room.lost",
+                    "cause": ended.cause.value,
+                    "decision": decision,
+                    "counts": counts,
+                }
+            },
+        )
+        if ended.cause not in (api.DisconnectCause.TRANSFER, api.DisconnectCause.LOCAL):
+            error = api.RoomError(error_kind(ended.error, ended.cause), ended.detail)
+            self._set(ended.detail, error=error)
+            self._publish(api.ErrorRaised(error))
+
+    def _preferences(self) -> MediaPreferences:
+        conference = self.site.conference
+        return MediaPreferences(
+            audio_source=capture_device("audio", self.profile.audio_capture),
+            video_source=capture_device("video", self.profile.video_capture),
+            bandwidth_in=conference.bandwidth_in,
+            bandwidth_out=conference.bandwidth_out,
+        )
+
+    def _outputs(self) -> MediaOutputs:
+        display = self.profile.display
+        return MediaOutputs(
+            audio_output=playback_output(self.profile.audio_playback),
+            main_slot=self._pictures.slots["main"],
+            presentation_slot=self._pictures.slots["presentation"],
+            display_size=(display.width, display.height),
+        )
+
+    # -- what the call tells us (CallListener) -------------------------------------------
+
+    def call_progress(
+        self, call: api.CallState, cause: str, *, waiting_for: str = "", alias: str = ""
+    ) -> None:
+        changes: dict[str, Any] = {"call": call, "waiting_for": waiting_for}
+        if alias:
+            changes["meeting"] = dataclasses.replace(self._state.meeting, name=alias, alias=alias)
+        if call is api.CallState.IN_CALL:
+            changes["recovering"] = ""
+            changes["error"] = None
+            changes["meeting"] = dataclasses.replace(
+                changes.get("meeting", self._state.meeting), started_at=self.clock.monotonic()
+            )
+            self.rejoin.joined()
+        self._set(cause, **changes)
+
+    def roster_changed(self, participants: tuple[api.Participant, ...], meeting: api.Meeting) -> None:
+        old = {p.uuid: p for p in self._state.participants}
+        new = {p.uuid: p for p in participants}
+        me = next((p for p in participants if p.is_self), None)
+        meeting = dataclasses.replace(meeting, started_at=self._state.meeting.started_at)
+        muted_by_host = me.muted if me is not None else self._state.muted_by_host
+        hand = me.hand_raised if me is not None else self._state.hand_raised
+        was_muted = self._state.muted_by_host
+        self._set(
+            "roster",
+            participants=participants,
+            meeting=meeting,
+            muted_by_host=muted_by_host,
+            hand_raised=hand,
+        )
+        for uuid in new.keys() - old.keys():
+            self._publish(api.ParticipantJoined(new[uuid]))
+        for uuid in old.keys() - new.keys():
+            self._publish(api.ParticipantLeft(old[uuid]))
+        if muted_by_host != was_muted:
+            self._publish(api.MutedByHost(muted_by_host))
+
+    def room_event(self, event: api.RoomEvent) -> None:
+        self._publish(event)
+
+    def media_up(self, call: RoomCall) -> None:
+        if self._liveness_task is None or self._liveness_task.done():
+            self._liveness_task = asyncio.get_running_loop().create_task(
+                watch_media(call, self.liveness, self.clock, self._recovery), name="room-liveness"
+            )
+
+    def _recovery(self, event: api.RecoveryStarted | api.RecoveryFinished) -> None:
+        self._publish(event)
+        if isinstance(event, api.RecoveryStarted):
+            self._set(f"media stalled: {event.cause}", recovering=event.step)
+        else:
+            self._set("media back" if event.ok else "media not back", recovering="")
+
+    async def _stop_liveness(self) -> None:
+        task, self._liveness_task = self._liveness_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # -- commands ---------------------------------------------------------------------
+
+    async def _carry_out(self, command: api.RoomCommand) -> api.CommandResult:
+        state = self._state.call
+        if isinstance(command, api.Join):
+            if state in (api.CallState.SETUP_NEEDED, api.CallState.STARTING):
+                return api.CommandResult(False, "the room is not set up: no meeting configured")
+            if state in _ACTIVE and state is not api.CallState.WAITING_TO_REJOIN:
+                return api.CommandResult(False, "already in or joining a meeting")
+            if state is api.CallState.WAITING_TO_REJOIN:
+                await self._stop_runner("join now")
+            self._start_runner("join requested", command.alias)
+            return api.ACCEPTED
+        if isinstance(command, api.Leave):
+            if state not in _ACTIVE:
+                return api.CommandResult(False, "not in a meeting")
+            await self._stop_runner("leave requested")
+            return api.ACCEPTED
+        if isinstance(command, api.Standby):
+            await self._stop_runner("standby requested", then=api.CallState.STANDBY)
+            if self._state.call is not api.CallState.SETUP_NEEDED:
+                self._set("standby requested", call=api.CallState.STANDBY)
+            return api.ACCEPTED
+        if isinstance(command, api.Wake):
+            if state is not api.CallState.STANDBY:
+                return api.CommandResult(False, "the room is not in standby")
+            self._set(f"woken by {command.source or 'a command'}", call=api.CallState.IDLE)
+            if self.site.join.auto_join:
+                self._start_runner("auto-join after wake")
+            return api.ACCEPTED
+        if isinstance(command, api.Restart):
+            await self._stop_runner("restart requested")
+            self._start_runner("restart")
+            return api.ACCEPTED
+        if isinstance(command, api.MuteMicrophone):
+            return self._mute(microphone=command.on)
+        if isinstance(command, api.CameraPrivacy):
+            return self._mute(camera=command.on)
+        return await self._in_call_command(command)
+
+    def _mute(self, *, microphone: bool | None = None, camera: bool | None = None) -> api.CommandResult:
+        call = self._call
+        if call is not None:
+            call.set_mutes(microphone, camera)
+            conference = call.conference
+            joined = conference.uuid is not None
+            if microphone is not None:
+                conference.mute_audio(microphone)
+                if joined:
+                    self._fire(
+                        conference.control.client_mute() if microphone else conference.control.client_unmute()
+                    )
+            if camera is not None:
+                conference.mute_video(camera)
+                if joined:
+                    self._fire(
+                        conference.control.video_mute() if camera else conference.control.video_unmute()
+                    )
+        if microphone is not None:
+            self._set("microphone muted" if microphone else "microphone unmuted", microphone_muted=microphone)
+        if camera is not None:
+            self._set("camera privacy on" if camera else "camera privacy off", camera_privacy=camera)
+        return api.ACCEPTED
+
+    def _fire(self, coro: Any) -> None:
+        """A server-side echo of a local change: failure is logged, never raised into a button."""
+
+        async def run() -> None:
+            try:
+                await coro
+            except ApplianceError as exc:
+                log.warning("node did not take the change: %s", exc)
+
+        asyncio.get_running_loop().create_task(run())
+
+    async def _in_call_command(self, command: api.RoomCommand) -> api.CommandResult:
+        call = self._call
+        state = self._state.call
+        if isinstance(command, api.EnterPin):
+            if call is None or state is not api.CallState.PIN_REQUIRED:
+                return api.CommandResult(False, "no PIN is being asked for")
+            self._set("PIN entered", call=api.CallState.JOINING, waiting_for="token")
+            call.enter_pin(command.pin)
+            return api.ACCEPTED
+        if isinstance(command, api.EnterExtension):
+            if call is None or state is not api.CallState.EXTENSION_REQUIRED:
+                return api.CommandResult(False, "no meeting number is being asked for")
+            self._set("extension entered", call=api.CallState.JOINING, waiting_for="token")
+            call.enter_extension(command.extension)
+            return api.ACCEPTED
+        if isinstance(command, (api.Answer, api.Decline)):
+            return api.CommandResult(False, "no incoming call: this room is not registered for calls")
+        if isinstance(command, (api.RecallPreset, api.StorePreset, api.MoveCamera, api.SpeakerTracking)):
+            return api.CommandResult(False, "this room has no PTZ camera driver running")
+        if call is None or state is not api.CallState.IN_CALL:
+            return api.CommandResult(False, "not in a meeting")
+        conference = call.conference
+        if isinstance(command, api.RaiseHand):
+            if command.on:
+                await conference.control.buzz()
+            else:
+                await conference.control.clear_buzz()
+            self._set("hand raised" if command.on else "hand lowered", hand_raised=command.on)
+            return api.ACCEPTED
+        if isinstance(command, api.SetLayout):
+            layout = command.layout
+            if not layout:
+                self._layout_index = (self._layout_index + 1) % len(LAYOUTS)
+                layout = LAYOUTS[self._layout_index]
+            conference.require_host("change the layout")
+            await conference.control.transform_layout({"layout": layout})
+            return api.ACCEPTED
+        if isinstance(command, api.SendDtmf):
+            await conference.media.send_dtmf(command.digits)
+            return api.ACCEPTED
+        if isinstance(command, api.SendFecc):
+            if command.target:
+                await conference.control.send_fecc(
+                    command.action, command.axis, command.direction, command.target
+                )
+            else:
+                await conference.media.send_fecc(command.action, command.axis, command.direction, 1000)
+            return api.ACCEPTED
+        return api.CommandResult(False, f"{type(command).__name__} is not a command this room knows")
