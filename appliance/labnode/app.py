@@ -29,7 +29,8 @@ from appliance.labnode.media_api import MediaHub
 from appliance.labnode.state.conference import Conference, HubFactory
 from appliance.labnode.state.control import NodeControl
 from appliance.labnode.state.node import NodeSettings, NodeState
-from appliance.labnode.state.rooms import RoomConfig, load_rooms
+from appliance.labnode.state.registrar import DeviceConfig
+from appliance.labnode.state.rooms import RoomConfig, load_devices, load_rooms
 from appliance.log import get_logger
 
 _log = get_logger(__name__)
@@ -65,8 +66,11 @@ class LabNode:
         width: int = 640,
         height: int = 360,
         fps: int = 15,
+        devices: Sequence[DeviceConfig] | None = None,
     ) -> None:
         if isinstance(rooms, (str, Path)):
+            if devices is None:
+                devices = load_devices(rooms)
             rooms = load_rooms(rooms)
         self.host = host
         self._port = port
@@ -79,7 +83,9 @@ class LabNode:
             dial_answer_delay=dial_answer_delay,
             dial_timeout=dial_timeout,
         )
-        self.state = NodeState(rooms, settings, hub_factory=hub_factory, media_unavailable=unavailable)
+        self.state = NodeState(
+            rooms, settings, hub_factory=hub_factory, media_unavailable=unavailable, devices=devices
+        )
         self.control = NodeControl(self.state)
         self._runner: web.AppRunner | None = None
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from appliance.errors import ConfigError
-from appliance.labnode.state.rooms import builtin_rooms, load_rooms, parse_rooms
+from appliance.labnode.state.rooms import builtin_rooms, load_rooms, parse_devices, parse_rooms
 
 
 def test_builtin_rooms_include_every_admission_path() -> None:
@@ -68,3 +68,24 @@ def test_load_rooms_invalid_toml_names_file(tmp_path: Path) -> None:
     path.write_text("[rooms\n")
     with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML"):
         load_rooms(path)
+
+
+def test_rooms_devices_table_gives_registrable_aliases() -> None:
+    devices = parse_devices({"devices": {"room-2": {"password": "pw-room-2", "description": "Second"}}})
+    assert devices is not None
+    assert [(d.alias, d.username, d.description) for d in devices] == [("room-2", "room-2", "Second")]
+    assert "pw-room-2" not in repr(devices)
+
+
+def test_rooms_device_without_password_is_refused_without_showing_it() -> None:
+    with pytest.raises(ConfigError, match=r"\[devices.room-2\] password: expected a non-empty string"):
+        parse_devices({"devices": {"room-2": {"username": "r2"}}})
+
+
+def test_rooms_file_without_devices_keeps_the_builtin_device() -> None:
+    assert parse_devices({"rooms": {"meet": {}}}) is None
+
+
+def test_rooms_auto_dial_is_a_list_of_aliases() -> None:
+    rooms = parse_rooms({"rooms": {"standup": {"auto_dial": ["room-1"]}}, "devices": {}})
+    assert rooms[0].auto_dial == ("room-1",)

@@ -12,13 +12,12 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from appliance.infinity.models import LAYOUTS, Role, ServiceType
+from appliance.infinity.models import LAYOUTS, Role
 from appliance.labnode.http.envelope import ok, read_object
 from appliance.labnode.http.routes_token import CONFERENCE
-from appliance.labnode.state import dialout
+from appliance.labnode.state import device_dial
 from appliance.labnode.state.node import STATE, NodeState
 from appliance.labnode.state.refusals import ApiError, field_bool, field_str
-from appliance.labnode.state.roster import Kind
 
 _DIAL_PROTOCOLS: Final = ("sip", "h323", "rtmp", "mssip", "auto")
 
@@ -120,21 +119,16 @@ async def dial(request: web.Request) -> web.Response:
     call_type = field_str(body, "call_type", default="video")
     name = field_str(body, "remote_display_name", default="") or destination
     dtmf_sequence = field_str(body, "dtmf_sequence", default="")
-    member = conference.admit(
-        name,
-        role,
-        kind=Kind.DIAL_OUT,
-        service_type=ServiceType.CONNECTING.value,
-        call_direction="out",
+    member = device_dial.start_dial(
+        state,
+        conference,
+        destination,
+        role=role,
+        name=name,
+        call_type=call_type,
         protocol="sip" if protocol == "auto" else protocol,
-        uri=destination,
-        is_video_call=call_type != "audio",
-        is_audio_only_call=call_type == "audio",
-        overlay_text=field_str(body, "text", default="") or name,
-    )
-    state.spawn(
-        dialout.ring(conference, member, state.settings.dial_plan, dtmf_sequence),
-        name=f"labnode-dial-{member.uuid}",
+        text=field_str(body, "text", default=""),
+        dtmf_sequence=dtmf_sequence,
     )
     return ok([member.uuid])
 

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from appliance.infinity.models import API_PREFIX
 from appliance.labnode.http.envelope import ok, read_object
+from appliance.labnode.state import device_dial
 from appliance.labnode.state.admission import Admission, JoinRequest, decide
 from appliance.labnode.state.node import STATE, VERSION
 from appliance.labnode.state.refusals import ApiError
@@ -40,6 +41,9 @@ async def request_token(request: web.Request) -> web.Response:
     base_url = f"{request.scheme}://{request.host}"
     admission = decide(state, alias, join, base_url)
     conference = admission.conference
+    # A registered device answering a dial-out: its participant replaces the
+    # "connecting" one (appliance/labnode/state/device_dial.py).
+    offer = device_dial.take_offer(state, join.one_time_token)
     member = conference.admit(
         join.display_name,
         admission.role,
@@ -47,7 +51,11 @@ async def request_token(request: web.Request) -> web.Response:
         vendor=join.client_id or request.headers.get("User-Agent", ""),
         idp_authenticated=admission.idp is not None,
         bypass_lock=admission.invited,
+        **(device_dial.answered_fields(offer) if offer is not None else {}),
     )
+    if offer is not None:
+        device_dial.drop_placeholder(state, offer)
+    device_dial.auto_dial(state, conference, member)
     member.direct_media = conference.room.direct_media and join.direct_media
     token = state.tokens.issue(member.uuid, state.aliases_of(conference, admission.via))
     return ok(_token_result(admission, member, token, join, state.settings.token_lifetime))

@@ -13,7 +13,14 @@ from typing import Final
 
 from aiohttp import web
 
-from appliance.labnode.http import routes_calls, routes_conference, routes_participant, routes_token, theme
+from appliance.labnode.http import (
+    routes_calls,
+    routes_conference,
+    routes_participant,
+    routes_registration,
+    routes_token,
+    theme,
+)
 from appliance.labnode.http.envelope import Handler, envelope_middleware, failure
 from appliance.labnode.state.node import STATE, NodeState
 from appliance.labnode.state.rooms import IdentityProvider
@@ -63,7 +70,8 @@ def create_app(state: NodeState, *, cors_origins: Sequence[str] = ()) -> web.App
     app = web.Application(middlewares=[preflight, envelope_middleware], client_max_size=4 * 1024 * 1024)
     app[STATE] = state
     app.on_response_prepare.append(cors_headers)
-    for module in (routes_token, routes_conference, routes_participant, routes_calls, theme):
+    modules = (routes_token, routes_conference, routes_participant, routes_calls, routes_registration, theme)
+    for module in modules:
         module.add_routes(app)
     idps: dict[str, tuple[IdentityProvider, str]] = {
         idp.uuid: (idp, room.alias) for room in state.rooms for idp in room.identity_providers

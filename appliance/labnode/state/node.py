@@ -19,6 +19,7 @@ from aiohttp import web
 from appliance.labnode.state.conference import Conference, HubFactory
 from appliance.labnode.state.dialout import DEFAULT_ANSWER_DELAY, DEFAULT_TIMEOUT, DialPlan
 from appliance.labnode.state.refusals import INVALID_TOKEN, NOT_FOUND, ApiError
+from appliance.labnode.state.registrar import DeviceConfig, Registrar
 from appliance.labnode.state.rooms import RoomConfig, builtin_rooms
 from appliance.labnode.state.roster import Member
 from appliance.labnode.state.tokens import Token, TokenStore
@@ -51,8 +52,11 @@ class NodeState:
         *,
         hub_factory: HubFactory | None = None,
         media_unavailable: str = "",
+        devices: Sequence[DeviceConfig] | None = None,
     ) -> None:
         self.rooms: tuple[RoomConfig, ...] = tuple(rooms) if rooms else builtin_rooms()
+        # Registrable device aliases (reference §3.8); None = the built-in room-1.
+        self.registrar = Registrar(devices, settings.token_lifetime)
         self.settings = settings
         self.hub_factory = hub_factory
         # Why calls are refused when there is no media (said in the 503 body).
@@ -92,6 +96,7 @@ class NodeState:
         self.conferences.clear()
         self._index.clear()
         self.tokens.clear()
+        self.registrar.clear()
 
     def _build(self) -> None:
         for room in self.rooms:
@@ -205,6 +210,8 @@ class NodeState:
             await asyncio.sleep(interval)
             for participant_uuid in self.reap():
                 _log.info("participant reaped: token lapsed", extra={"context": {"uuid": participant_uuid}})
+            for alias in self.registrar.reap():
+                _log.info("registration reaped: token lapsed", extra={"context": {"alias": alias}})
 
 
 STATE: Final = web.AppKey("labnode_state", NodeState)

@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from appliance.errors import ConfigError
 from appliance.infinity.models import LAYOUTS
+from appliance.labnode.state.registrar import DeviceConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,9 @@ class RoomConfig:
     fecc_enabled: bool = True
     guests_can_present: bool = True
     layout: str = "1:7"
+    # Automatically dialled participants: aliases dialled once when the first
+    # participant joins (appliance/labnode/device_dial.py).
+    auto_dial: tuple[str, ...] = ()
     classification_levels: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CLASSIFICATION))
 
     @property
@@ -161,6 +165,7 @@ _KEYS: Final = {
     "fecc_enabled": bool,
     "guests_can_present": bool,
     "layout": str,
+    "auto_dial": list,
     "classification_levels": dict,
 }
 
@@ -179,10 +184,10 @@ def load_rooms(path: str | Path) -> tuple[RoomConfig, ...]:
 
 
 def parse_rooms(data: Mapping[str, Any], *, file: str = "rooms.toml") -> tuple[RoomConfig, ...]:
-    unknown = set(data) - {"rooms"}
+    unknown = set(data) - {"rooms", "devices"}
     if unknown:
         key = sorted(unknown)[0]
-        raise _error(file, key, "only [rooms.<alias>] tables", repr(key))
+        raise _error(file, key, "only [rooms.<alias>] and [devices.<alias>] tables", repr(key))
     tables = data.get("rooms")
     if not isinstance(tables, Mapping) or not tables:
         raise _error(file, "rooms", "at least one [rooms.<alias>] table", repr(tables))
@@ -218,6 +223,10 @@ def _parse_room(file: str, alias: str, table: Any) -> RoomConfig:
         if not all(isinstance(a, str) and a for a in values["aliases"]):
             raise _error(file, f"{where} aliases", "a list of non-empty strings", repr(values["aliases"]))
         values["aliases"] = tuple(values["aliases"])
+    if "auto_dial" in values:
+        if not all(isinstance(a, str) and a.strip() for a in values["auto_dial"]):
+            raise _error(file, f"{where} auto_dial", "a list of non-empty aliases", repr(values["auto_dial"]))
+        values["auto_dial"] = tuple(values["auto_dial"])
     for pin_key in ("host_pin", "guest_pin"):
         pin = values.get(pin_key)
         if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 20):
@@ -240,6 +249,48 @@ def _parse_room(file: str, alias: str, table: Any) -> RoomConfig:
             )
         values["classification_levels"] = dict(levels)
     return RoomConfig(alias=alias, **values)
+
+
+def load_devices(path: str | Path) -> tuple[DeviceConfig, ...] | None:
+    """The rooms file's ``[devices.<alias>]`` tables; None when it has none (built-ins apply)."""
+    file = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror}", file=file) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}", file=file) from None
+    return parse_devices(data, file=file)
+
+
+def parse_devices(data: Mapping[str, Any], *, file: str = "rooms.toml") -> tuple[DeviceConfig, ...] | None:
+    """Registrable device aliases: ``[devices.room-2] username = "..." password = "..."``."""
+    tables = data.get("devices")
+    if tables is None:
+        return None
+    if not isinstance(tables, Mapping):
+        raise _error(file, "devices", "[devices.<alias>] tables", repr(tables))
+    devices = []
+    for alias, table in tables.items():
+        where = f"[devices.{alias}]"
+        if not isinstance(table, Mapping):
+            raise _error(file, where, "a table", repr(table))
+        unknown = set(table) - {"username", "password", "description"}
+        if unknown:
+            key = sorted(unknown)[0]
+            raise _error(file, f"{where} {key}", "one of description, password, username", repr(key))
+        password = table.get("password")
+        if not isinstance(password, str) or not password:
+            raise _error(file, f"{where} password", "a non-empty string", "another value (not shown)")
+        username = table.get("username", alias)
+        description = table.get("description", "")
+        if not isinstance(username, str) or not username or not isinstance(description, str):
+            raise _error(file, where, "username and description as strings", "another type")
+        devices.append(
+            DeviceConfig(alias=alias, username=username, password=password, description=description)
+        )
+    return tuple(devices)
 
 
 def _parse_idp(file: str, where: str, entry: Any) -> IdentityProvider:
