@@ -29,6 +29,9 @@ from appliance.errors import ConfigError
 from appliance.log import LEVELS, register_secret
 from appliance.media.call_type import CallType
 
+# Languages the kiosk ships catalogues for (appliance/ui/locale; a UI test keeps the two lists equal).
+KIOSK_LANGUAGES = ("en", "de")
+
 # PexRTC's makeCall call types (rtmp/stream publish the camera to the URL the node returns).
 CALL_TYPES = tuple(call_type.value for call_type in CallType)
 
@@ -83,6 +86,7 @@ class SiteConfig:
     join: JoinPolicy
     log_level: str = "info"
     room_name: str = ""
+    language: str = "en"  # the kiosk's language (docs/kiosk.md, "Languages")
     secrets: Secrets = field(default_factory=Secrets)
     # Being called and resting (docs/being-called.md): appliance/config/incoming.py.
     registration: RegistrationConfig | None = None
@@ -118,6 +122,7 @@ def load_site(path: Path | str) -> SiteConfig:
         raise app.error("profile", str(exc)) from None
     log_level = app.text("log_level", "info", choices=LEVELS)
     room_name = app.text("room_name", "")
+    language = app.text("language", "en", choices=KIOSK_LANGUAGES)
     app.finish()
 
     node = _node(top)
@@ -147,6 +152,7 @@ def load_site(path: Path | str) -> SiteConfig:
         join=join,
         log_level=log_level,
         room_name=room_name,
+        language=language,
         secrets=secrets,
         registration=registration,
         registration_password=registration_password,

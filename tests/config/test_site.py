@@ -260,3 +260,21 @@ def test_site_missing_profile_file_is_reported_against_the_site_file(tmp_path: P
         f"{site}: [appliance] profile: {tmp_path / 'profiles' / 'absent.toml'}: no such hardware profile file"
     )
     assert info.value.key == "appliance.profile"
+
+
+def test_site_language_chooses_the_kiosk_language(write_site) -> None:
+    site = load_site(
+        write_site(MINIMAL.replace('profile = "ci-virtual"', 'profile = "ci-virtual"\nlanguage = "de"'))
+    )
+    assert site.language == "de"
+
+
+def test_site_language_defaults_to_english(write_site) -> None:
+    assert load_site(write_site(MINIMAL)).language == "en"
+
+
+def test_site_unknown_language_names_the_choices(write_site) -> None:
+    with pytest.raises(ConfigError, match=r"language: expected one of 'en', 'de', found"):
+        load_site(
+            write_site(MINIMAL.replace('profile = "ci-virtual"', 'profile = "ci-virtual"\nlanguage = "xx"'))
+        )

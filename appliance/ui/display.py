@@ -1,0 +1,198 @@
+"""Display paths: how the kiosk's video and UI reach the screen, and what each costs.
+
+Two paths, measured side by side by ``bench/ui_bench.py`` (docs/kiosk.md,
+"Display paths"):
+
+- :class:`SoftwareDisplay` — the fallback that works everywhere: pictures
+  are scaled on the CPU (``pygame.transform.scale``, skipped when the
+  picture already has its place's size, as the main stream normally does)
+  and blitted to the window surface, the UI is drawn over them, and the
+  surface is flipped.
+- :class:`TextureDisplay` — SDL's renderer (``pygame._sdl2.video``): each
+  stream is uploaded to a streaming texture once per new picture and the
+  GPU scales and mirrors it; the UI is drawn into a transparent overlay
+  that is uploaded only when it changes. On a Pi with ``kmsdrm`` this is
+  OpenGL ES on the VideoCore; on the dummy driver it is SDL's software
+  renderer (still measurable, not representative).
+
+:func:`open_display` picks one by name (``auto`` tries textures first and
+falls back to software, logging why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pygame
+
+from appliance.log import get_logger
+from appliance.ui.pictures import PictureStore
+from appliance.ui.screens.in_call import VideoPlace
+
+log = get_logger(__name__)
+
+DrawUi = Callable[[pygame.Surface], Any]
+PATHS = ("auto", "texture", "software")
+
+
+@dataclass(slots=True)
+class DisplayStats:
+    """What the kiosk counts (docs/kiosk.md, "Never stalls the call")."""
+
+    presented: int = 0  # frames put on screen
+    pictures_shown: int = 0  # new decoded pictures that reached the screen
+    late: int = 0  # frames whose drawing overran one refresh period: display frames dropped
+    draw_ms_total: float = 0.0
+    draw_ms_max: float = 0.0
+
+    @property
+    def draw_ms_mean(self) -> float:
+        return self.draw_ms_total / self.presented if self.presented else 0.0
+
+
+class Display(Protocol):
+    name: str
+    size: tuple[int, int]
+
+    def present(
+        self, places: list[VideoPlace], pictures: PictureStore, draw_ui: DrawUi, ui_changed: bool
+    ) -> None: ...
+
+    def snapshot(self) -> pygame.Surface: ...
+
+    def close(self) -> None: ...
+
+
+def compose_video(
+    target: pygame.Surface, places: list[VideoPlace], pictures: PictureStore, cache: dict[str, pygame.Surface]
+) -> None:
+    """Put each stream's picture into its place on ``target`` (CPU scaling; black where none yet)."""
+    covered = pygame.Rect(0, 0, 0, 0)
+    for place in places:
+        if place.rect.contains(target.get_rect()):
+            covered = place.rect
+    if not covered:
+        target.fill((0, 0, 0))
+    for place in places:
+        picture = pictures.surfaces.get(place.stream)
+        if picture is None:
+            if place.stream != "self":
+                target.fill((0, 0, 0), place.rect)
+            continue
+        if picture.get_size() != place.rect.size:
+            scaled = cache.get(place.stream)
+            if scaled is None or scaled.get_size() != place.rect.size:
+                scaled = cache[place.stream] = pygame.Surface(place.rect.size, 0, picture)
+            pygame.transform.scale(picture, place.rect.size, scaled)
+            picture = scaled
+        if place.mirrored:
+            picture = pygame.transform.flip(picture, True, False)
+        target.blit(picture, place.rect)
+
+
+class SoftwareDisplay:
+    """The window surface, drawn by the CPU: the fallback path."""
+
+    name = "software"
+
+    def __init__(self, size: tuple[int, int], *, fullscreen: bool = False, title: str = "appliance") -> None:
+        flags = pygame.FULLSCREEN if fullscreen else 0
+        self.screen = pygame.display.set_mode(size, flags)
+        pygame.display.set_caption(title)
+        self.size = self.screen.get_size()
+        self._scaled: dict[str, pygame.Surface] = {}
+
+    def present(
+        self, places: list[VideoPlace], pictures: PictureStore, draw_ui: DrawUi, ui_changed: bool
+    ) -> None:
+        if places:
+            compose_video(self.screen, places, pictures, self._scaled)
+        draw_ui(self.screen)
+        pygame.display.flip()
+
+    def snapshot(self) -> pygame.Surface:
+        return self.screen.copy()
+
+    def close(self) -> None:
+        pygame.display.quit()
+
+
+class TextureDisplay:
+    """SDL renderer: GPU-scaled stream textures under a UI overlay texture."""
+
+    name = "texture"
+
+    def __init__(self, size: tuple[int, int], *, fullscreen: bool = False, title: str = "appliance") -> None:
+        from pygame._sdl2 import video
+
+        self._video = video
+        self.window = video.Window(title, size, fullscreen_desktop=fullscreen)
+        self.renderer = video.Renderer(self.window, accelerated=-1, vsync=False)
+        self.size = self.window.size
+        self.overlay = pygame.Surface(self.size, pygame.SRCALPHA)
+        self._ui = video.Texture(self.renderer, self.size, streaming=True)
+        self._ui.blend_mode = pygame.BLENDMODE_BLEND if hasattr(pygame, "BLENDMODE_BLEND") else 1
+        self._textures: dict[str, Any] = {}
+        self._uploaded: dict[str, int] = {}
+
+    def present(
+        self, places: list[VideoPlace], pictures: PictureStore, draw_ui: DrawUi, ui_changed: bool
+    ) -> None:
+        if ui_changed:
+            self.overlay.fill((0, 0, 0, 0))
+            draw_ui(self.overlay)
+            self._ui.update(self.overlay)
+        self.renderer.draw_color = (0, 0, 0, 255)
+        self.renderer.clear()
+        for place in places:
+            texture = self._texture(place.stream, pictures)
+            if texture is not None:
+                texture.draw(dstrect=place.rect, flip_x=place.mirrored)
+        self._ui.draw()
+        self.renderer.present()
+
+    def _texture(self, stream: str, pictures: PictureStore) -> Any:
+        picture = pictures.surfaces.get(stream)
+        if picture is None:
+            return None
+        texture = self._textures.get(stream)
+        if texture is None or (texture.width, texture.height) != picture.get_size():
+            texture = self._textures[stream] = self._video.Texture(
+                self.renderer, picture.get_size(), streaming=True, scale_quality=1
+            )
+            self._uploaded.pop(stream, None)
+        serial = pictures.serial.get(stream, 0)
+        if self._uploaded.get(stream) != serial:
+            texture.update(picture)
+            self._uploaded[stream] = serial
+        return texture
+
+    def snapshot(self) -> pygame.Surface:
+        surface: pygame.Surface = self.renderer.to_surface()
+        return surface
+
+    def close(self) -> None:
+        self._textures.clear()
+        self.window.destroy()
+        pygame.display.quit()
+
+
+def open_display(
+    path: str, size: tuple[int, int], *, fullscreen: bool = False, title: str = "appliance"
+) -> Display:
+    """Open the display path ``path`` (one of :data:`PATHS`); ``auto`` falls back to software."""
+    if path not in PATHS:
+        raise ValueError(f"display path {path!r}: expected one of {', '.join(PATHS)}")
+    pygame.display.init()
+    if path in ("auto", "texture"):
+        try:
+            return TextureDisplay(size, fullscreen=fullscreen, title=title)
+        except (pygame.error, ImportError) as exc:
+            if path == "texture":
+                raise
+            log.warning(
+                "GPU texture display unavailable, drawing in software", extra={"context": {"error": str(exc)}}
+            )
+    return SoftwareDisplay(size, fullscreen=fullscreen, title=title)
