@@ -197,8 +197,14 @@ class Conference:
         settings: JoinSettings | None = None,
         prefs: MediaPreferences | None = None,
         one_time_token: str | None = None,
+        registration_token: str | None = None,
     ) -> None:
-        """Request a token and report the outcome with ``onSetup`` / ``onAuth`` / ``onError``."""
+        """Request a token and report the outcome with ``onSetup`` / ``onAuth`` / ``onError``.
+
+        ``one_time_token`` joins without a PIN (a transfer's ``refer``, or the
+        ``incoming`` offer of a registration, which also sends the device's
+        ``registration_token``: docs/being-called.md).
+        """
         await self._drop_session(reason=None)
         self._node = node_url(node)
         self._alias = conference
@@ -216,7 +222,9 @@ class Conference:
         session = InfinitySession(self._node, conference, options=self._options)
         self._session = session
         self._unsubscribe = session.subscribe(self._on_event)
-        await self._request_token(one_time_token=one_time_token, announce=True)
+        await self._request_token(
+            one_time_token=one_time_token, registration_token=registration_token, announce=True
+        )
 
     async def connect(
         self,
@@ -252,6 +260,7 @@ class Conference:
         chosen_idp: str | None = None,
         sso_token: str | None = None,
         one_time_token: str | None = None,
+        registration_token: str | None = None,
         announce: bool = False,
     ) -> bool:
         """One ``request_token``; True when a token was granted.
@@ -270,6 +279,7 @@ class Conference:
                 chosen_idp=chosen_idp,
                 sso_token=sso_token,
                 one_time_token=one_time_token,
+                registration_token=registration_token,
                 call_tag=self._settings.call_tag,
                 client_id=self._settings.client_id or "PexRTC",
                 node=urlsplit(self._node).hostname,

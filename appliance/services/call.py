@@ -25,6 +25,7 @@ from appliance.pexrtc.call import JoinSettings, NotConnected
 from appliance.pexrtc.core import Conference
 from appliance.pexrtc.media import MediaOutputs, MediaPreferences
 from appliance.services import room_api as api
+from appliance.services.calls_in import Invitation
 from appliance.services.causes import cause_of_disconnect, cause_of_error
 
 log = get_logger(__name__)
@@ -85,9 +86,12 @@ class RoomCall:
         alias: str = "",
         microphone_muted: bool = False,
         camera_privacy: bool = False,
+        invitation: Invitation | None = None,
     ) -> None:
         self.site = site
-        self.alias = alias or site.conference.alias
+        # An answered incoming call joins the offered conference with its one-time token.
+        self.invitation = invitation
+        self.alias = invitation.conference_alias if invitation is not None else alias or site.conference.alias
         self._prefs = prefs
         self._listener = listener
         self._microphone_muted = microphone_muted
@@ -127,6 +131,8 @@ class RoomCall:
             call_type=conference.call_type,
             settings=settings,
             prefs=self._prefs,
+            one_time_token=self.invitation.token if self.invitation is not None else None,
+            registration_token=self.invitation.registration_token if self.invitation is not None else None,
         )
         return await self.ended
 

@@ -34,6 +34,7 @@ from appliance.pexrtc.call import NotConnected
 from appliance.pexrtc.media import MediaOutputs, MediaPreferences
 from appliance.services import room_api as api
 from appliance.services.call import CallEnded, RoomCall
+from appliance.services.calls_in import IncomingCalls, Invitation
 from appliance.services.causes import error_kind
 from appliance.services.clock import SYSTEM_CLOCK, Clock
 from appliance.services.devices import capture_device, check_devices, install_profile_codecs, playback_output
@@ -99,6 +100,8 @@ class RoomController:
         self._liveness_task: asyncio.Task[None] | None = None
         self._layout_index = 0
         self._started = False
+        # Being called (docs/being-called.md): registration, answer policy, ring.
+        self.calls_in = IncomingCalls(self, site, ring_output=lambda: playback_output(profile.audio_playback))
 
     # -- the Room protocol ---------------------------------------------------------
 
@@ -138,11 +141,13 @@ class RoomController:
             self._set(f"site file lacks {missing}", call=api.CallState.SETUP_NEEDED)
             return
         self._set("site loaded", call=api.CallState.IDLE)
+        await self.calls_in.start()
         if self.site.join.auto_join:
             self._start_runner("auto-join")
 
     async def stop(self) -> None:
         """Leave cleanly (token released, media hung up) and stop every task."""
+        await self.calls_in.close()
         await self._stop_runner("stopping")
         self._pictures_close()
 
@@ -177,13 +182,30 @@ class RoomController:
     def _publish(self, event: api.RoomEvent) -> None:
         self._events.publish(event)
 
+    # -- for the parts the room composes (calls_in) -------------------------------------
+
+    def update(self, cause: str, **changes: Any) -> api.RoomState:
+        return self._set(cause, **changes)
+
+    def publish(self, event: api.RoomEvent) -> None:
+        self._publish(event)
+
+    async def answer_invitation(self, invitation: Invitation) -> None:
+        """Answer an incoming call: leave what runs (a meeting, a rejoin wait), join the offer."""
+        await self._stop_runner(f"answering a call from {invitation.caller}", then=api.CallState.JOINING)
+        if invitation.muted:
+            self._set("answering muted", microphone_muted=True)
+        self._start_runner("answering a call", invitation=invitation)
+
     # -- the call loop ----------------------------------------------------------------
 
-    def _start_runner(self, cause: str, alias: str = "") -> None:
+    def _start_runner(self, cause: str, alias: str = "", invitation: Invitation | None = None) -> None:
         if self._runner is not None and not self._runner.done():
             return
         self._interrupt.clear()
-        self._runner = asyncio.get_running_loop().create_task(self._run(cause, alias), name="room-call")
+        self._runner = asyncio.get_running_loop().create_task(
+            self._run(cause, alias, invitation), name="room-call"
+        )
 
     async def _stop_runner(self, cause: str, then: api.CallState = api.CallState.IDLE) -> None:
         runner = self._runner
@@ -200,14 +222,25 @@ class RoomController:
             await runner
         self._set(cause, call=then, recovering="", waiting_for="", meeting=api.Meeting(), participants=())
 
-    async def _run(self, cause: str, alias: str) -> None:
+    async def _run(self, cause: str, alias: str, invitation: Invitation | None = None) -> None:
         """Join; when the call ends, ask the rejoin policy; wait; join again — until told to stop."""
         try:
             why = cause
             while not self._interrupt.is_set():
-                ended = await self._one_call(alias, why)
+                ended = await self._one_call(alias, why, invitation)
                 why = f"rejoin after {ended.cause.value}"
                 if ended.cause is api.DisconnectCause.LOCAL or self._interrupt.is_set():
+                    return
+                if invitation is not None:
+                    # an answered call is not the site's meeting: it is over when it ends
+                    self._set(
+                        f"call ended: {ended.detail}",
+                        call=api.CallState.IDLE,
+                        recovering="",
+                        waiting_for="",
+                        participants=(),
+                        meeting=api.Meeting(),
+                    )
                     return
                 decision = self.rejoin.after(ended.cause, ended.error)
                 self._log_loss(ended, decision.reason)
@@ -256,7 +289,7 @@ class RoomController:
             interrupted.cancel()
         return not self._interrupt.is_set()
 
-    async def _one_call(self, alias: str, cause: str) -> CallEnded:
+    async def _one_call(self, alias: str, cause: str, invitation: Invitation | None = None) -> CallEnded:
         outputs = self._outputs()
         call = RoomCall(
             self.site,
@@ -266,6 +299,7 @@ class RoomController:
             alias=alias,
             microphone_muted=self._state.microphone_muted,
             camera_privacy=self._state.camera_privacy,
+            invitation=invitation,
         )
         self._call = call
         started = self.clock.monotonic()
@@ -478,8 +512,10 @@ class RoomController:
             self._set("extension entered", call=api.CallState.JOINING, waiting_for="token")
             call.enter_extension(command.extension)
             return api.ACCEPTED
-        if isinstance(command, (api.Answer, api.Decline)):
-            return api.CommandResult(False, "no incoming call: this room is not registered for calls")
+        if isinstance(command, api.Answer):
+            return await self.calls_in.answer(command.call_id)
+        if isinstance(command, api.Decline):
+            return await self.calls_in.decline(command.call_id)
         if isinstance(command, (api.RecallPreset, api.StorePreset, api.MoveCamera, api.SpeakerTracking)):
             return api.CommandResult(False, "this room has no PTZ camera driver running")
         if call is None or state is not api.CallState.IN_CALL:
