@@ -168,5 +168,13 @@ class MediaHub(Protocol):
     def call_statistics(self, call_uuid: str) -> Mapping[str, Any]:
         """Counters for a call, for the node's own diagnostics and tests."""
 
+    def impair(self, participant_uuid: str, fault: str) -> int:
+        """Fault injection on a participant's current calls; returns how many were impaired.
+
+        ``"stop-sending"``: no more RTP to it while ICE, DTLS and RTCP go on.
+        ``"black-hole"``: every packet of the call's path dropped both ways
+        (ICE consent fails on both ends). Calls made later are not affected.
+        """
+
     async def close(self) -> None:
         """Stop every call and bot; the node is shutting down."""

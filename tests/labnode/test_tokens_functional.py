@@ -149,3 +149,28 @@ async def test_control_restart_node_accepts_new_joins(api: Api, node: LabNode) -
     await node.control.restart()
     joined = await api.join("meet")
     assert joined.uuid in node.conference("meet").members
+
+
+async def test_refuse_tokens_answers_503_to_new_joins(node: LabNode, api: Api) -> None:
+    node.control.refuse_tokens(30.0)
+    status, body = await api.request_token("meet")
+    assert status == 503 and "not accepting new sessions" in body["result"]
+
+
+async def test_refuse_tokens_answers_503_to_refresh(node: LabNode, api: Api) -> None:
+    joined = await api.join("meet")
+    node.control.refuse_tokens(30.0)
+    status, _ = await joined.post("refresh_token")
+    assert status == 503
+
+
+async def test_refuse_tokens_ends_after_the_window(node: LabNode, api: Api) -> None:
+    node.control.refuse_tokens(0.0)
+    status, _ = await api.request_token("meet")
+    assert status == 200
+
+
+async def test_media_faults_without_a_call_impair_nothing(node: LabNode, api: Api) -> None:
+    joined = await api.join("meet")
+    assert node.control.stop_media(joined.uuid) == 0
+    assert node.control.black_hole_media(joined.uuid) == 0

@@ -115,3 +115,15 @@ async def eventually(predicate: Callable[[], bool], within: float = WAIT) -> Non
     async with asyncio.timeout(within):
         while not predicate():  # noqa: ASYNC110 - the node's objects have no event to wait on
             await asyncio.sleep(0.05)
+
+
+async def fresh_picture(room: RoomController, within: float = WAIT) -> None:
+    """Wait for a decoded picture newer than any already waiting: media is flowing now."""
+    room.pictures.latest("main")
+    async with asyncio.timeout(within):
+        while room.pictures.latest("main") is None:  # noqa: ASYNC110 - a LatestSlot has no awaitable side
+            await asyncio.sleep(0.05)
+
+
+def self_uuid(state: RoomState) -> str:
+    return next(p.uuid for p in state.participants if p.is_self)

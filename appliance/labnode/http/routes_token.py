@@ -110,6 +110,7 @@ def _token_result(
 async def refresh_token(request: web.Request) -> web.Response:
     state = request.app[STATE]
     _conference, member, token = state.authenticate(request)
+    state.check_tokens_accepted()
     fresh = state.tokens.refresh(token)
     return ok(
         {

@@ -29,6 +29,7 @@ from appliance.labnode.media.audio_mix import AudioFifo, AudioMixer, MixedAudioT
 from appliance.labnode.media.bots import BotSignature, BotSource
 from appliance.labnode.media.call import MediaCall
 from appliance.labnode.media.encoder import EncodedVideoTrack, video_kbps
+from appliance.labnode.media.faults import impair
 from appliance.labnode.media.mixer import Compositor, MixKey, VideoMixer, mix_key_for
 from appliance.labnode.media.presentation_relay import MAX_FORWARD_SIZE, PresentationRelay
 from appliance.labnode.media.rtmp_ingest import RtmpIngest
@@ -450,6 +451,12 @@ class AiortcMediaHub:
             call.main_key = key
 
     # -- diagnostics and shutdown --------------------------------------------
+
+    def impair(self, participant_uuid: str, fault: str) -> int:
+        calls = [c for c in self._calls.values() if c.participant_uuid == participant_uuid]
+        for call in calls:
+            impair(call.pc, fault)
+        return len(calls)
 
     def call_statistics(self, call_uuid: str) -> Mapping[str, Any]:
         if call_uuid in self._rtmp:

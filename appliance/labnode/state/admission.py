@@ -80,6 +80,7 @@ class Admission:
 
 def decide(state: NodeState, alias: str, join: JoinRequest, base_url: str) -> Admission:
     conference = state.conference(alias)
+    state.check_tokens_accepted()
     via: str | None = None
     if join.one_time_token:
         return _redeem(state, conference, join.one_time_token)

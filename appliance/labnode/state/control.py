@@ -1,13 +1,16 @@
 """Fault injection for the lab node: what goes wrong with a real node, on demand.
 
 Clients must survive a node restart, a dropped event stream, a token that
-stops working and being kicked. This handle makes each of those happen at
+stops working, a node that refuses tokens for a while, media that stops
+or a media path that goes dead, and being kicked. This handle makes each of those happen at
 a moment a test chooses, through the same code paths the node uses on its
 own (the reaper, ``disconnect``), so what a client sees is what it would
 see from Infinity.
 """
 
 from __future__ import annotations
+
+import time
 
 from appliance.labnode.state.events import Event
 from appliance.labnode.state.node import NodeState
@@ -61,6 +64,28 @@ class NodeControl:
             return False
         found[1].send(Event("refresh_token"))
         return True
+
+    def stop_media(self, participant_uuid: str) -> int:
+        """Stop sending media to a participant while ICE stays up; returns the calls affected.
+
+        What a client sees from a node whose media process stalled: the
+        connection is fine, nothing arrives. A new call (ICE restart) gets media again.
+        """
+        return self._impair(participant_uuid, "stop-sending")
+
+    def black_hole_media(self, participant_uuid: str) -> int:
+        """Drop every packet of a participant's current media path, both ways (a dead NAT binding)."""
+        return self._impair(participant_uuid, "black-hole")
+
+    def refuse_tokens(self, seconds: float) -> None:
+        """Answer ``request_token`` and ``refresh_token`` with 503 for ``seconds`` (a node coming up)."""
+        self._state.tokens_refused_until = time.monotonic() + seconds
+
+    def _impair(self, participant_uuid: str, fault: str) -> int:
+        found = self._state.member_of(participant_uuid)
+        if found is None or found[0].hub is None:
+            return 0
+        return found[0].hub.impair(participant_uuid, fault)
 
     def reap(self) -> list[str]:
         """Run the token reaper now instead of waiting for its next pass."""

@@ -10,6 +10,7 @@ the simulated dial-outs are tasks held here and cancelled on close.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -66,6 +67,13 @@ class NodeState:
         self._index: dict[str, Conference] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reaper: asyncio.Task[None] | None = None
+        # fault injection (control.refuse_tokens): request/refresh_token answer 503 until then
+        self.tokens_refused_until = 0.0
+
+    def check_tokens_accepted(self) -> None:
+        """Raise the 503 a node gives while it cannot hand out tokens (control.refuse_tokens)."""
+        if time.monotonic() < self.tokens_refused_until:
+            raise ApiError(503, "Service unavailable: the node is not accepting new sessions")
 
     # --- lifecycle ---------------------------------------------------------------
 

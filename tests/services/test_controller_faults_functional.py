@@ -1,0 +1,170 @@
+"""Faults injected into the lab node mid-call; the room ends back in the meeting by itself.
+
+Each test injects one fault class of docs/daemon.md's recovery ladder and
+waits (generous bounds, no timing asserted) for the state the rejoin policy
+asks for. Media tests check that decoded pictures flow again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from appliance.config.site import RejoinPolicy
+from appliance.infinity import InfinitySession
+from appliance.labnode.app import LabNode
+from appliance.services.room_api import CallState, DisconnectCause, RecoveryFinished, RecoveryStarted
+from tests.support.daemon import eventually, fresh_picture, lab_site, running_room, self_uuid
+
+
+def in_call(state: Any) -> bool:
+    return state.call is CallState.IN_CALL
+
+
+def _named(node: LabNode, name: str, alias: str = "meet") -> int:
+    return sum(1 for m in node.conference(alias).members.values() if m.participant.display_name == name)
+
+
+async def test_fault_node_restart_mid_call_rejoins(signalling_node: LabNode) -> None:
+    async with running_room(lab_site(signalling_node.url, call_type="none")) as (room, watch):
+        await watch.until(in_call)
+        await signalling_node.control.restart()
+        await watch.until(lambda s: s.call is CallState.WAITING_TO_REJOIN)
+        await watch.until(in_call)
+        assert (
+            room.rejoin.counts[DisconnectCause.NODE_RESTART] + room.rejoin.counts[DisconnectCause.NETWORK]
+            == 1
+        )
+        assert _named(signalling_node, "Room 4") == 1
+
+
+@pytest.mark.media
+async def test_fault_node_restart_mid_video_call_brings_media_back(media_node: LabNode) -> None:
+    async with running_room(lab_site(media_node.url)) as (room, watch):
+        await watch.until(in_call)
+        await fresh_picture(room)
+        await media_node.control.restart()
+        await watch.until(lambda s: s.call is CallState.WAITING_TO_REJOIN)
+        await watch.until(in_call)
+        await fresh_picture(room)
+
+
+async def test_fault_event_stream_cut_keeps_the_call(signalling_node: LabNode) -> None:
+    async with running_room(lab_site(signalling_node.url, call_type="none")) as (room, watch):
+        state = await watch.until(in_call)
+        uuid = self_uuid(state)
+        assert signalling_node.control.cut_event_streams(uuid) == 1
+        await eventually(
+            lambda: any(len(m.streams) for m in signalling_node.conference("meet").members.values())
+        )
+        assert [s.call for s in watch.states[watch.states.index(state) :]] == [CallState.IN_CALL] * len(
+            watch.states[watch.states.index(state) :]
+        )
+        assert room.state.call is CallState.IN_CALL and sum(room.rejoin.counts.values()) == 0
+
+
+async def test_fault_token_refused_rejoins_with_a_fresh_client(signalling_node: LabNode) -> None:
+    async with running_room(lab_site(signalling_node.url, call_type="none")) as (room, watch):
+        state = await watch.until(in_call)
+        old = self_uuid(state)
+        assert signalling_node.control.expire_token(old)
+        await watch.until(lambda s: s.call is CallState.WAITING_TO_REJOIN)
+        state = await watch.until(lambda s: in_call(s) and any(p.is_self for p in s.participants))
+        assert self_uuid(state) != old
+        assert room.rejoin.counts[DisconnectCause.NODE_RESTART] == 1
+
+
+async def test_fault_node_refusing_tokens_for_a_while_is_outlasted(signalling_node: LabNode) -> None:
+    async with running_room(lab_site(signalling_node.url, call_type="none")) as (room, watch):
+        await watch.until(in_call)
+        signalling_node.control.refuse_tokens(3.0)  # 20 s in the issue; shorter here
+        await signalling_node.control.restart()
+        await watch.until(lambda s: s.call is CallState.WAITING_TO_REJOIN)
+        await watch.until(in_call, within=30)
+        assert room.rejoin.counts[DisconnectCause.NODE_RESTART] >= 2  # refused at least once more
+
+
+@pytest.mark.media
+async def test_fault_media_stall_with_signalling_up_is_recovered_in_call(media_node: LabNode) -> None:
+    async with running_room(lab_site(media_node.url)) as (room, watch):
+        state = await watch.until(in_call)
+        await fresh_picture(room)
+        assert media_node.control.stop_media(self_uuid(state)) == 1
+        started = await watch.until_event(lambda e: isinstance(e, RecoveryStarted) and e.step == "media")
+        assert started.cause is DisconnectCause.MEDIA
+        finished = await watch.until_event(lambda e: isinstance(e, RecoveryFinished) and e.step == "media")
+        assert finished.ok
+        assert room.state.call is CallState.IN_CALL
+        await fresh_picture(room)
+
+
+@pytest.mark.media
+async def test_fault_black_holed_media_path_comes_back(media_node: LabNode) -> None:
+    async with running_room(lab_site(media_node.url)) as (room, watch):
+        state = await watch.until(in_call)
+        await fresh_picture(room)
+        assert media_node.control.black_hole_media(self_uuid(state)) == 1
+        await watch.until_event(lambda e: isinstance(e, RecoveryStarted))
+        await watch.until(in_call)
+        await fresh_picture(room, within=40)
+
+
+@pytest.mark.parametrize(
+    ("policy", "rests_in"),
+    [
+        (RejoinPolicy.ALWAYS, CallState.IN_CALL),
+        (RejoinPolicy.ON_ERROR, CallState.IDLE),
+        (RejoinPolicy.NEVER, CallState.STANDBY),
+    ],
+)
+async def test_fault_admin_kick_follows_the_policy(
+    signalling_node: LabNode, policy: RejoinPolicy, rests_in: CallState
+) -> None:
+    async with running_room(lab_site(signalling_node.url, call_type="none", rejoin=policy)) as (room, watch):
+        state = await watch.until(in_call)
+        assert signalling_node.control.kick(self_uuid(state))
+        await watch.until(lambda s: s.call is not CallState.IN_CALL)
+        await watch.until(
+            lambda s: s.call is rests_in and (s.call is not CallState.IN_CALL or s.participants != ())
+        )
+        assert room.rejoin.counts[DisconnectCause.ADMIN] == 1
+
+
+async def test_fault_transfer_is_followed_not_counted_as_a_loss(signalling_node: LabNode) -> None:
+    async with running_room(lab_site(signalling_node.url, call_type="none")) as (room, watch):
+        state = await watch.until(in_call)
+        async with InfinitySession(signalling_node.url, "meet") as host:
+            await host.join("Operator")
+            await host.control.transfer(self_uuid(state), "auditorium")
+            await watch.until(lambda s: in_call(s) and s.meeting.alias == "auditorium")
+        await eventually(lambda: _named(signalling_node, "Room 4", "auditorium") == 1)
+        assert _named(signalling_node, "Room 4") == 0
+        assert sum(room.rejoin.counts.values()) == 0
+
+
+async def test_fault_meeting_ended_is_not_fought(signalling_node: LabNode) -> None:
+    site = lab_site(signalling_node.url, call_type="none", after_end_s=1.0)
+    async with running_room(site) as (room, watch):
+        await watch.until(in_call)
+        async with InfinitySession(signalling_node.url, "meet") as host:
+            await host.join("Operator")
+            await host.control.disconnect_all()
+        state = await watch.until(lambda s: s.call is CallState.IDLE)
+        assert state.error is not None and state.error.kind.value == "meeting-ended"
+        await watch.until(in_call)  # after after_end_s, as the policy says
+        assert room.rejoin.counts[DisconnectCause.ENDED] == 1
+
+
+async def test_fault_two_rooms_with_one_name_do_not_knock_each_other_out(signalling_node: LabNode) -> None:
+    site = lab_site(signalling_node.url, call_type="none")
+    async with running_room(site, seed=1) as (first, one), running_room(site, seed=2) as (second, two):
+        await one.until(in_call)
+        await two.until(in_call)
+        await signalling_node.control.restart()
+        await one.until(lambda s: s.call is CallState.WAITING_TO_REJOIN)
+        await one.until(in_call)
+        await two.until(in_call)
+        await eventually(lambda: _named(signalling_node, "Room 4") == 2)
+        assert sum(first.rejoin.counts.values()) == 1
+        assert sum(second.rejoin.counts.values()) == 1
