@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from appliance.config.array import ArraySpec, TrackingSpec, parse_array, parse_tracking
 from appliance.config.reader import Table, load_toml
 from appliance.errors import ConfigError
 
@@ -152,6 +153,9 @@ class HwProfile:
     visca: ViscaSpec = field(default_factory=ViscaSpec)
     udev: tuple[UdevRule, ...] = ()
     cec: CecSpec = field(default_factory=CecSpec)
+    # a microphone array replaces [audio_capture] for the call (docs/microphone-array.md)
+    audio_array: ArraySpec | None = None
+    tracking: TrackingSpec | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The profile resolved with its defaults, as plain TOML-ready data."""
@@ -264,7 +268,11 @@ def parse_profile(name: str, path: Path, data: dict[str, Any]) -> HwProfile:
     visca = _visca(top)
     udev = tuple(_udev_rule(t) for t in top.table_list("udev"))
     cec = _cec(top)
+    audio_array = parse_array(top)
+    tracking = parse_tracking(top, audio_array)
     top.finish()
+    if tracking is not None and visca.driver == "none":
+        raise top.error("tracking", "speaker tracking recalls PTZ presets: [visca] driver must not be 'none'")
     assert video_capture is not None and audio_capture is not None
     return HwProfile(
         name=name,
@@ -282,6 +290,8 @@ def parse_profile(name: str, path: Path, data: dict[str, Any]) -> HwProfile:
         visca=visca,
         udev=udev,
         cec=cec,
+        audio_array=audio_array,
+        tracking=tracking,
     )
 
 

@@ -94,6 +94,10 @@ class Table:
             raise self._error(key, expected, "nothing (the key is required)")
         return default
 
+    def raw(self, key: str, default: Any = _MISSING, *, expected: str = "a value") -> Any:
+        """The value as TOML gave it, for shapes the typed getters do not cover (lists of pairs)."""
+        return self._get(key, default, expected)
+
     def text(
         self,
         key: str,

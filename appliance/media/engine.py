@@ -49,6 +49,8 @@ from appliance.aio import cancel_and_wait
 from appliance.errors import MediaError
 from appliance.log import get_logger
 from appliance.media import sdp as sdp_text
+from appliance.media.array_capture import open_array_capture
+from appliance.media.array_front import ArrayFrontEnd
 from appliance.media.call_type import CallType
 from appliance.media.encoders import EncoderBudget, bind_budget, current_selection
 from appliance.media.handoff import LatestSlot
@@ -152,6 +154,7 @@ class MediaCall:
         self.call_uuid: str | None = None
         self.budget = EncoderBudget()
         self.processor: AudioProcessor | None = None
+        self.array_front: ArrayFrontEnd | None = None  # the open microphone array's chain, if any
         self.audio_out = OutgoingTrack("audio", on_source_ended=self._device_lost)
         self.video_out = OutgoingTrack(
             "video", on_source_ended=self._device_lost, on_unmuted=self._request_keyframe
@@ -218,6 +221,15 @@ class MediaCall:
             self.audio.processor = self.processor
         return self.processor
 
+    async def _open_array(self, spec: DeviceSpec) -> MediaStreamTrack:
+        """A microphone array: its own chain (AEC, beamformer, DOA, NS, AGC) and the far end fed to it."""
+        assert spec.array is not None
+        front = ArrayFrontEnd(spec.array, self.settings.processing)
+        track = await open_array_capture(spec, front)
+        self.array_front = front
+        self.audio.processor = front
+        return track
+
     async def _acquire_devices(self) -> None:
         """Open the configured devices that are not open yet (or changed); idempotent."""
         user = self.settings.user_media_stream
@@ -241,8 +253,12 @@ class MediaCall:
             if spec == self._sources[kind] and (spec is None or (source and source.readyState == "live")):
                 continue
             new: MediaStreamTrack | None = None
-            if spec is not None:
+            if spec is not None and spec.array is not None:
+                new = await self._open_array(spec)
+            elif spec is not None:
                 processor = self._processor_for_capture() if kind == "audio" else None
+                if kind == "audio" and processor is not None:
+                    self.audio.processor = processor
                 new = await open_capture(spec, processor=processor)
             old = relay.set_source(new)
             if old is not None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import numpy as np
@@ -46,7 +46,13 @@ class ProcessingSettings:
         return self.echo_cancellation or self.noise_suppression or self.auto_gain_control
 
 
-def _load_apm() -> Any:
+class EchoReference(Protocol):
+    """What the playback path feeds with the far end's audio (this module's processor, or an array's)."""
+
+    def process_render(self, frame: av.AudioFrame) -> None: ...
+
+
+def load_apm() -> Any:
     try:
         from livekit import rtc
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -61,7 +67,7 @@ class AudioProcessor:
     """One WebRTC APM shared by a call's capture path and its playback path."""
 
     def __init__(self, settings: ProcessingSettings) -> None:
-        rtc = _load_apm()
+        rtc = load_apm()
         self._rtc = rtc
         self.settings = settings
         self._apm = rtc.AudioProcessingModule(

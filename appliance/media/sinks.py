@@ -41,7 +41,7 @@ from appliance.errors import MediaError, NotSupported
 from appliance.log import get_logger
 from appliance.media.decoders import DecodeInfo
 from appliance.media.handoff import LatestSlot
-from appliance.media.processing import AudioProcessor
+from appliance.media.processing import EchoReference
 from appliance.media.swscale import DirectScaler
 
 log = get_logger(__name__)
@@ -368,7 +368,7 @@ class AudioSink(TrackDrain):
 
     task_name = "sink-audio"
 
-    def __init__(self, output: AudioOutput | None = None, processor: AudioProcessor | None = None) -> None:
+    def __init__(self, output: AudioOutput | None = None, processor: EchoReference | None = None) -> None:
         super().__init__()
         self.output = output
         self.processor = processor

@@ -38,6 +38,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from appliance.aio import in_own_thread
 from appliance.errors import MediaError
 from appliance.log import get_logger
+from appliance.media.mic_array import ArraySetup
 from appliance.media.processing import AudioProcessor
 
 log = get_logger(__name__)
@@ -57,12 +58,15 @@ class DeviceSpec:
     "video_size": "1280x720", "framerate": "30"})``,
     ``DeviceSpec("audio", "alsa", "hw:1")``,
     ``DeviceSpec("video", "lavfi", "testsrc2=size=1280x720:rate=30")``.
+    An audio device with ``array`` set is a microphone array: the engine opens
+    it through :mod:`appliance.media.array_capture` (docs/microphone-array.md).
     """
 
     kind: str  # "audio" | "video"
     format: str
     device: str
     options: Mapping[str, str] = field(default_factory=dict)
+    array: ArraySetup | None = None
 
     def describe(self) -> str:
         return f"{self.format}:{self.device}"

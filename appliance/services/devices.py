@@ -8,13 +8,16 @@ same devices the same way.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+from appliance.config.array import ArraySpec
 from appliance.config.profile import CaptureSpec, HwProfile, PlaybackSpec
 from appliance.media.encoders import CodecSettings, install_codecs
+from appliance.media.mic_array import ArrayGeometry, ArraySetup, DirectionFeed
 from appliance.media.sinks import AudioOutput
 from appliance.media.sources import DeviceSpec
-from appliance.services.room_api import DeviceRole, DeviceStatus
+from appliance.services.room_api import DeviceRole, DeviceStatus, SpeechDirection
 
 # PyAV output format for each playback kind the profile allows.
 _PLAYBACK_FORMATS = {"alsa": "alsa", "pulse": "pulse", "file": "wav", "null": "null"}
@@ -23,6 +26,35 @@ _PLAYBACK_FORMATS = {"alsa": "alsa", "pulse": "pulse", "file": "wav", "null": "n
 def capture_device(kind: str, capture: CaptureSpec) -> DeviceSpec:
     """A profile's capture section as the media engine's device description."""
     return DeviceSpec(kind, capture.format, capture.device, dict(capture.options))
+
+
+def array_device(array: ArraySpec, directions: DirectionFeed | None = None) -> DeviceSpec:
+    """A profile's ``[audio_array]`` as the media engine's device (docs/microphone-array.md)."""
+    geometry = ArrayGeometry(
+        tuple((x / 1000.0, y / 1000.0) for x, y in array.positions_mm), orientation_deg=array.orientation_deg
+    )
+    setup = ArraySetup(
+        geometry,
+        channels=array.channels,
+        mic_channels=array.mic_channels,
+        aec=array.aec,
+        doa_rate_hz=array.doa_rate_hz,
+        directions=directions,
+    )
+    return DeviceSpec("audio", array.format, array.device, dict(array.options), array=setup)
+
+
+def microphone_device(profile: HwProfile, directions: DirectionFeed | None = None) -> DeviceSpec:
+    """The room's microphone for calls: the array where the profile has one, else ``[audio_capture]``."""
+    if profile.audio_array is not None:
+        return array_device(profile.audio_array, directions)
+    return capture_device("audio", profile.audio_capture)
+
+
+async def speech_directions(feed: DirectionFeed) -> AsyncIterator[SpeechDirection]:
+    """The array's direction estimates as room events, for the controller to publish (docs/room-api.md)."""
+    async for estimate in feed.subscribe():
+        yield SpeechDirection(azimuth_deg=estimate.azimuth_deg, confidence=estimate.confidence)
 
 
 def playback_output(playback: PlaybackSpec) -> AudioOutput:

@@ -160,6 +160,10 @@ class RoomState:
     waiting_for: str = ""  # what JOINING waits for ("token", "media", "host"...)
     speaker_tracking: bool = False
     fecc_active: bool = False  # the far end is moving our camera right now
+    # monotonic time (the controller's clock) a person last moved our camera: a preset button,
+    # the panel, the API (any RecallPreset/StorePreset/MoveCamera not from speaker tracking);
+    # None = never. Speaker tracking stays away for its hold-off after it.
+    camera_moved_at: float | None = None
 
     @property
     def microphone_silent(self) -> bool:
@@ -207,6 +211,7 @@ class SetLayout:
 @dataclass(frozen=True, slots=True)
 class RecallPreset:
     preset: int  # 0-based VISCA memory number as the profile numbers it (1..N)
+    source: str = ""  # "" = a person (button, panel, API); "tracking" = speaker tracking
 
 
 @dataclass(frozen=True, slots=True)

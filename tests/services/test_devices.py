@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from pathlib import Path
@@ -12,7 +13,15 @@ import pytest
 
 from appliance.config.profile import CaptureSpec, PlaybackSpec, load_profile
 from appliance.media.encoders import current_selection, uninstall_codecs
-from appliance.services.devices import capture_device, install_profile_codecs, playback_output
+from appliance.media.mic_array import DirectionEstimate, DirectionFeed
+from appliance.services.devices import (
+    capture_device,
+    install_profile_codecs,
+    microphone_device,
+    playback_output,
+    speech_directions,
+)
+from appliance.services.room_api import SpeechDirection
 
 
 def test_devices_capture_section_maps_to_a_device_spec() -> None:
@@ -88,3 +97,28 @@ def test_devices_profile_vp8_decoder_falls_back_with_the_reason(caplog: pytest.L
         assert any(r.getMessage() == "vp8 decoder fallback" for r in caplog.records)
     finally:
         uninstall_codecs()
+
+
+def test_devices_mono_profile_microphone_is_todays_capture_device() -> None:
+    profile = load_profile("rpi4-usbcam")
+    spec = microphone_device(profile)
+    assert spec == capture_device("audio", profile.audio_capture)
+    assert spec.array is None
+
+
+def test_devices_array_profile_microphone_is_the_array_in_metres() -> None:
+    spec = microphone_device(load_profile("ci-virtual"))
+    assert (spec.format, spec.device) == ("virtual", "meeting")
+    assert spec.array is not None
+    assert spec.array.channels == 6 and spec.array.mic_channels == (1, 2, 3, 4)
+    assert spec.array.geometry.positions_m[1] == (0.032, 0.0)
+    assert spec.array.geometry.steerable
+
+
+async def test_devices_speech_directions_become_room_events() -> None:
+    feed = DirectionFeed()
+    events = speech_directions(feed)
+    pending = asyncio.ensure_future(anext(events))
+    await asyncio.sleep(0)
+    feed.publish(DirectionEstimate(-42.0, 0.7))
+    assert await asyncio.wait_for(pending, 1) == SpeechDirection(-42.0, 0.7)
