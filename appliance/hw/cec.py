@@ -112,6 +112,8 @@ class CecDisplay:
         self._complained = False
         self.applied: bool | None = None  # last power state the TV acknowledged
         self.tv_answers: bool | None = None
+        # The fake TV behind a "fake" profile driver (tests, demo, doctor read it).
+        self.fake: FakeCecTv | None = None
 
     # --- the room's side: never blocks ---------------------------------------------------
 
@@ -267,8 +269,12 @@ class FakeCecTv:
             return 0, f"Received from TV (0):\n\tREPORT_POWER_STATUS: pwr-state: {self.power}\n"
         return 0, "Transmit Status: OK\n"
 
-    def display(self, device: str = "/dev/cec0", *, timeout_s: float = 0.5) -> CecDisplay:
-        return CecDisplay(device, run=self.run, timeout_s=timeout_s)
+    def display(
+        self, device: str = "/dev/cec0", *, timeout_s: float = 0.5, osd_name: str = "Appliance"
+    ) -> CecDisplay:
+        display = CecDisplay(device, run=self.run, timeout_s=timeout_s, osd_name=osd_name)
+        display.fake = self
+        return display
 
 
 def open_display(spec: CecSpec) -> CecDisplay | None:
@@ -276,5 +282,5 @@ def open_display(spec: CecSpec) -> CecDisplay | None:
     if spec.driver == "none":
         return None
     if spec.driver == "fake":
-        return CecDisplay(spec.device, osd_name=spec.osd_name, timeout_s=spec.timeout_s, run=FakeCecTv().run)
+        return FakeCecTv().display(spec.device, timeout_s=spec.timeout_s, osd_name=spec.osd_name)
     return CecDisplay(spec.device, osd_name=spec.osd_name, timeout_s=spec.timeout_s)

@@ -27,6 +27,7 @@ from appliance import __version__
 from appliance.config.profile import HwProfile
 from appliance.config.site import SiteConfig
 from appliance.errors import ApplianceError
+from appliance.hw.cec import open_display
 from appliance.log import get_logger
 from appliance.media.handoff import LatestSlot
 from appliance.media.sinks import DisplayFrame
@@ -41,6 +42,7 @@ from appliance.services.devices import capture_device, check_devices, install_pr
 from appliance.services.fanout import EventFanout
 from appliance.services.liveness import LivenessSettings, watch_media
 from appliance.services.rejoin import Action, RejoinPolicy
+from appliance.services.standby import RoomRest
 
 log = get_logger(__name__)
 
@@ -102,6 +104,8 @@ class RoomController:
         self._started = False
         # Being called (docs/being-called.md): registration, answer policy, ring.
         self.calls_in = IncomingCalls(self, site, ring_output=lambda: playback_output(profile.audio_playback))
+        # Standby and wake: presets, reset, TV power over CEC (docs/being-called.md).
+        self.rest = RoomRest(self, site.standby, display=open_display(profile.cec))
 
     # -- the Room protocol ---------------------------------------------------------
 
@@ -141,12 +145,14 @@ class RoomController:
             self._set(f"site file lacks {missing}", call=api.CallState.SETUP_NEEDED)
             return
         self._set("site loaded", call=api.CallState.IDLE)
+        await self.rest.start()
         await self.calls_in.start()
         if self.site.join.auto_join:
             self._start_runner("auto-join")
 
     async def stop(self) -> None:
         """Leave cleanly (token released, media hung up) and stop every task."""
+        await self.rest.close()
         await self.calls_in.close()
         await self._stop_runner("stopping")
         self._pictures_close()
