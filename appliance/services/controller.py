@@ -193,6 +193,11 @@ class RoomController:
     def update(self, cause: str, **changes: Any) -> api.RoomState:
         return self._set(cause, **changes)
 
+    @property
+    def will_rejoin(self) -> bool:
+        """True while the call loop runs (e.g. resting after a meeting ended before joining again)."""
+        return self._runner is not None and not self._runner.done()
+
     def publish(self, event: api.RoomEvent) -> None:
         self._publish(event)
 

@@ -56,6 +56,11 @@ class RestHost(Protocol):
 
     def update(self, cause: str, **changes: Any) -> api.RoomState: ...
 
+    @property
+    def will_rejoin(self) -> bool:
+        """The room's call loop will join again by itself (the rejoin policy): not a rest."""
+        ...
+
 
 class RoomRest:
     def __init__(
@@ -106,7 +111,12 @@ class RoomRest:
             await self._wake(new)
         elif new.call is api.CallState.RINGING and self.display is not None:
             self.display.power(True)
-        if new.call is api.CallState.IDLE and old.call in _MEETING and self.settings.after_meeting:
+        if (
+            new.call is api.CallState.IDLE
+            and old.call in _MEETING
+            and self.settings.after_meeting
+            and not self._room.will_rejoin
+        ):
             await self._room.submit(api.Standby())
 
     # --- rest and wake -----------------------------------------------------------------
@@ -148,6 +158,6 @@ class RoomRest:
     async def _idle_timer(self, deadline: float) -> None:
         clock = self._room.clock
         await clock.sleep(max(0.0, deadline - clock.monotonic()))
-        if self._room.state.call is api.CallState.IDLE:
+        if self._room.state.call is api.CallState.IDLE and not self._room.will_rejoin:
             log.info("idle for %g minutes", self.settings.idle_minutes)
             await self._room.submit(api.Standby())
