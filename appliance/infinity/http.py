@@ -115,6 +115,8 @@ class Transport:
         self._owns_http = http is None
         self._ssl = ssl_setting(options)
         self.token: str | None = None
+        # Set when the session failed or is closing: see :meth:`request`.
+        self.leaving = False
 
     def __repr__(self) -> str:
         return f"Transport({self.node_url!r}, {self.alias!r})"
@@ -164,9 +166,14 @@ class Transport:
 
         Raises a subclass of :class:`InfinityError` naming ``operation``.
         Retries 502/504, timeouts and network errors within the retry policy
-        unless ``retry`` is False.
+        unless ``retry`` is False. Once :attr:`leaving`, every request is
+        tried once within ``options.leave_timeout``: the tidy-up after a
+        failure must end in bounded time even when the node is gone.
         """
         policy = self.options.retry
+        if self.leaving:
+            retry = False
+            time_limit = min(time_limit or self.options.request_timeout, self.options.leave_timeout)
         attempts = policy.attempts if retry else 0
         last: InfinityError | None = None
         for attempt in range(attempts + 1):

@@ -37,6 +37,7 @@ import aiohttp
 from yarl import URL
 
 from appliance.aio import cancel_and_wait
+from appliance.backoff import Backoff
 from appliance.infinity.errors import (
     EventStreamLost,
     InfinityError,
@@ -121,7 +122,7 @@ class RegistrationPolicy:
         """Seconds to wait before registering again after ``failures`` failures in a row."""
         if isinstance(error, InvalidCredentials):
             return self.credentials_retry_s
-        return float(min(self.retry_max_s, self.retry_initial_s * 2.0 ** max(0, failures - 1)))
+        return Backoff(self.retry_initial_s, 2.0, self.retry_max_s).delay(max(1, failures))
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -518,7 +519,8 @@ class Registration:
         while True:
             await asyncio.sleep(self._expires * self.options.refresh_fraction)
             deadline = self._token_time + self._expires
-            delay = self.options.refresh_retry_initial
+            backoff = self.options.refresh_retry
+            attempt = 0
             while True:
                 try:
                     await self.refresh()
@@ -526,10 +528,11 @@ class Registration:
                 except InvalidToken:
                     raise
                 except InfinityError as exc:
+                    attempt += 1
+                    delay = backoff.delay(attempt)
                     if self._clock() + delay >= deadline:
                         raise TokenExpired(
                             KEEP, f"could not refresh before the token expired ({exc})"
                         ) from None
                     self._log.warning("registration refresh failed (%s); retry in %.1f s", exc, delay)
                     await asyncio.sleep(delay)
-                    delay = min(delay * 2, self.options.refresh_retry_max)

@@ -299,7 +299,8 @@ class InfinitySession:
 
     async def _refresh_until_expiry(self) -> None:
         deadline = self._token_time + self._expires
-        delay = self.options.refresh_retry_initial
+        backoff = self.options.refresh_retry
+        attempt = 0
         while True:
             try:
                 await self.refresh_token()
@@ -309,13 +310,14 @@ class InfinitySession:
             except SessionClosed:
                 return
             except InfinityError as exc:
+                attempt += 1
+                delay = backoff.delay(attempt)
                 if time.monotonic() + delay >= deadline:
                     raise TokenExpired(
                         REFRESH, f"could not refresh the token before it expired ({exc})"
                     ) from None
                 self._log.warning("token refresh failed (%s); retry in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.options.refresh_retry_max)
 
     async def release_token(self, reason: str | None = None, error: str | None = None) -> bool:
         """Leave. Returns the node's answer; a dead token or a lost node is not an error here."""
@@ -437,9 +439,19 @@ class InfinitySession:
             self._log.error("event stream crashed: %r", exc)
             self._fail(EventStreamLost("receive conference events", f"internal error: {type(exc).__name__}"))
 
+    def leave_quickly(self) -> None:
+        """From now on every request is tried once, within ``options.leave_timeout``.
+
+        For the tidy-up after a failure: hanging up and releasing the token
+        are courtesies to a node that may be gone, and must not hold up the
+        application (docs/infinity-client.md, "Retries").
+        """
+        self._transport.leaving = True
+
     def _fail(self, error: InfinityError) -> None:
         if self.failure is not None:
             return
+        self.leave_quickly()
         self.failure = error
         self._log.error("session failed: %s", error)
         self.state.publish([SessionFailed(error=error)])
@@ -453,6 +465,7 @@ class InfinitySession:
 
     async def close(self, reason: str | None = None) -> None:
         """Stop the stream and refresh, release the token, close an owned HTTP session."""
+        self.leave_quickly()
         await cancel_and_wait((self._stream_task, self._refresh_task, self._status_task))
         try:
             await self.release_token(reason=reason)

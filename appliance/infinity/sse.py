@@ -53,6 +53,8 @@ class SseParser:
         self._has_fields = False
         self._last_id: str | None = None
         self._retry: int | None = None
+        # Comment lines seen (``: ping``): a node's keep-alives, proof the stream is alive.
+        self.comments = 0
 
     @property
     def last_event_id(self) -> str | None:
@@ -110,6 +112,7 @@ class SseParser:
         if line == "":
             return self._dispatch()
         if line.startswith(":"):
+            self.comments += 1
             return None
         name, sep, value = line.partition(":")
         if sep:

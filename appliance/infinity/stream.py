@@ -8,8 +8,15 @@ reopened by itself, waiting ``n x step`` before attempt ``n`` (PexRTC:
 maximum. Each reopen makes the node replay the roster; the state model
 turns that replay into create/update/delete (see ``state.py``).
 
-The read timeout is ``sock_read`` on a ``total=None`` ClientTimeout: aiohttp's
-5-minute default total would cut a healthy stream.
+A stream is alive while it delivers complete events or keep-alive
+comments; a connection that goes silent, or trickles bytes that never
+complete an event, counts as dropped after ``options.event_read_timeout``
+(30 s: three of the lab node's 10 s keep-alives, see docs/infinity-client.md
+"Silent streams") and is reopened like any other drop. aiohttp's own
+``sock_read`` timeout cannot see the second case (every byte resets it), so
+the deadline is ours and is moved only by whole events and keep-alives; the
+``ClientTimeout`` is ``total=None``, since aiohttp's 5-minute default total
+would cut a healthy stream.
 """
 
 from __future__ import annotations
@@ -116,22 +123,13 @@ class EventStream:
                 self.connections += 1
                 _log.debug("event stream open (connection %d)", self.connections)
                 self._deliver(StreamConnected(attempt=attempt))
-                parser = SseParser()
-                async for chunk in response.content.iter_any():
-                    try:
-                        messages = parser.feed(chunk)
-                    except SseOverflow as exc:
-                        raise _Drop(str(exc)) from None
-                    for message in messages:
-                        event = self._parse(message.event, message.data, message.id)
-                        if isinstance(event, MalformedEvent):
-                            _log.warning("malformed %s event skipped: %s", event.wire_name, event.error)
-                        self._deliver(event)
-                parser.close()
+                await self._read(response.content, options.event_read_timeout)
         except InfinityError:
             raise  # typed already (and PermissionError is an OSError: keep it out of the next clause)
         except TimeoutError:
-            raise _Drop("no data from the node within the read timeout") from None
+            raise _Drop(
+                f"no event or keep-alive from the node within {options.event_read_timeout:g} s (read timeout)"
+            ) from None
         except aiohttp.ClientSSLError as exc:
             # A certificate does not fix itself between attempts: fail at once
             # with the reason instead of spending the reconnect budget.
@@ -141,3 +139,23 @@ class EventStream:
         except (aiohttp.ClientError, OSError) as exc:
             raise _Drop(f"connection lost: {type(exc).__name__}") from None
         return opened
+
+    async def _read(self, content: aiohttp.StreamReader, idle_limit: float) -> None:
+        """Parse and deliver until the stream ends; ``TimeoutError`` once it is idle too long."""
+        loop = asyncio.get_running_loop()
+        parser = SseParser()
+        async with asyncio.timeout(idle_limit) as deadline:
+            async for chunk in content.iter_any():
+                comments = parser.comments
+                try:
+                    messages = parser.feed(chunk)
+                except SseOverflow as exc:
+                    raise _Drop(str(exc)) from None
+                if messages or parser.comments != comments:
+                    deadline.reschedule(loop.time() + idle_limit)
+                for message in messages:
+                    event = self._parse(message.event, message.data, message.id)
+                    if isinstance(event, MalformedEvent):
+                        _log.warning("malformed %s event skipped: %s", event.wire_name, event.error)
+                    self._deliver(event)
+        parser.close()

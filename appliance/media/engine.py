@@ -19,20 +19,16 @@ fresh connection and call (new ``call_uuid``); both are documented in
 docs/media.md.
 
 PexRTC restarts ICE by itself when its connection fails; so does this
-engine: when the peer connection goes to ``failed`` (or ``disconnected``,
-which aiortc never reports today, or ``closed`` without us closing it,
-which is what aiortc does when consent expires), it restarts ICE up to
-:attr:`IceRestartPolicy.attempts` times with doubling back-off, each attempt
-bounded in time, and emits ``failed`` (the facade's call failure) only
-when every attempt gave up. Consent checks are tightened so a dead path is
-noticed in seconds (:func:`appliance.media.ice.set_consent_checks`).
+engine, through :class:`~appliance.media.recovery.IceRecovery` (the loop,
+its back-off and its bounds live there); this module supplies the restart
+itself. Consent checks are tightened so a dead path is noticed in seconds
+(:func:`appliance.media.ice.set_consent_checks`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiortc import (
@@ -45,7 +41,6 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
-from appliance.aio import cancel_and_wait
 from appliance.errors import MediaError
 from appliance.log import get_logger
 from appliance.media import sdp as sdp_text
@@ -65,6 +60,7 @@ from appliance.media.plan import (
     video_codecs,
 )
 from appliance.media.processing import AudioProcessor
+from appliance.media.recovery import IceRecovery, IceRestartPolicy
 from appliance.media.rtmp_call import RTMP_CALL_TYPES, RtmpCall
 from appliance.media.signalling import CallSignalling, awaits_node_offer
 from appliance.media.sinks import AudioOutput, AudioSink, DisplayFrame, VideoSink
@@ -94,28 +90,6 @@ async def within(step: str, awaitable: Awaitable[T], deadline_s: float = SETUP_S
         raise MediaError(f"call set-up: {step} did not finish within {deadline_s:g} s") from None
 
 
-@dataclass(frozen=True, slots=True)
-class IceRestartPolicy:
-    """How the engine recovers a call whose connection failed.
-
-    The defaults notice a dead path in ~5 s (consent checked every second,
-    five misses) and try three restarts 1, 2 and 4 s apart, each given 10 s
-    to connect: a Wi-Fi roam or a cable re-plug recovers, a network that
-    stays down is reported within about half a minute.
-    """
-
-    attempts: int = 3
-    backoff_initial_s: float = 1.0
-    backoff_max_s: float = 8.0
-    attempt_timeout_s: float = 10.0
-    consent_interval_s: float = 1.0
-    consent_failures: int = 5
-
-    def backoff(self, attempt: int) -> float:
-        """Seconds to wait before restart number ``attempt`` (1-based)."""
-        return float(min(self.backoff_max_s, self.backoff_initial_s * 2 ** (attempt - 1)))
-
-
 class MediaCall:
     """The media of one participant: at most one peer connection at a time."""
 
@@ -137,9 +111,10 @@ class MediaCall:
         self.signalling = signalling
         self.ice_restart = ice_restart or IceRestartPolicy()
         set_consent_checks(self.ice_restart.consent_interval_s, self.ice_restart.consent_failures)
-        self._recovery: asyncio.Task[None] | None = None
-        self._attempt_failed = asyncio.Event()
-        self.ice_restarts = 0  # restarts made by recovery (for statistics and tests)
+        self._connected = asyncio.Event()
+        self._recovery = IceRecovery(
+            self.ice_restart, self._restart_once, self._connected, self._recovery_event
+        )
         # Called with each new peer connection once its media lines exist, before
         # its first offer or answer: where PexRTC's negotiated data channel goes
         # (aiortc stops a bundle whose first transport was the SCTP one).
@@ -171,7 +146,6 @@ class MediaCall:
         self._slides_mids: set[str] = {SLIDES_MID}
         self._stats = StatsTracker()
         self._lock = asyncio.Lock()
-        self._connected = asyncio.Event()
         if self.settings.vp9_enabled:
             log.info("vp9_enabled ignored: aiortc has no VP9 codec, it is never offered")
 
@@ -184,9 +158,19 @@ class MediaCall:
     def call_type(self) -> CallType:
         return self.settings.call_type
 
+    @property
+    def ice_restarts(self) -> int:
+        """Restarts made by automatic recovery (for statistics and tests)."""
+        return self._recovery.restarts
+
     def _emit(self, event: str, **data: Any) -> None:
         if self._on_event is not None:
             self._on_event(event, data)
+
+    def _recovery_event(self, event: str, **data: Any) -> None:
+        if event == "ice_restarted":
+            data["call_uuid"] = self.call_uuid
+        self._emit(event, **data)
 
     def _device_lost(self, track: MediaStreamTrack) -> None:
         # the relay now sends nothing; hot-plug (services) switches to another device
@@ -321,59 +305,14 @@ class MediaCall:
 
     # -------------------------------------------------------------- recovery
     def _connection_lost(self, state: str) -> None:
-        if self._recovery is not None and not self._recovery.done():
-            self._attempt_failed.set()  # the restart under way failed: its attempt ends now
-            return
-        if self.ice_restart.attempts <= 0:
-            self._emit("failed", reason=f"ICE or DTLS failure ({state})")
-            return
-        log.warning("media connection lost; restarting ICE", extra={"context": {"state": state}})
-        self._recovery = asyncio.ensure_future(self._recover(state))
-
-    async def _recover(self, state: str) -> None:
-        """Restart ICE with bounded retries and back-off; ``failed`` only when all gave up."""
-        policy = self.ice_restart
-        reasons: list[str] = []
-        for attempt in range(1, policy.attempts + 1):
-            delay = policy.backoff(attempt)
-            self._emit("ice_restarting", attempt=attempt, delay=delay)
-            await asyncio.sleep(delay)
-            self._attempt_failed.clear()
-            try:
-                async with asyncio.timeout(policy.attempt_timeout_s):
-                    await self._restart_once()
-                    await self._connected_or_failed()
-            except (TimeoutError, MediaError, OSError) as exc:
-                reason = str(exc) or type(exc).__name__
-            except Exception as exc:  # signalling errors (node refused, HTTP): try again
-                reason = f"{type(exc).__name__}: {exc}"
-            else:
-                if self._connected.is_set():
-                    self.ice_restarts += attempt
-                    log.info("media connection restored", extra={"context": {"attempt": attempt}})
-                    self._emit("ice_restarted", attempt=attempt, call_uuid=self.call_uuid)
-                    return
-                reason = "the new connection failed"
-            reasons.append(reason)
-            log.warning("ICE restart failed", extra={"context": {"attempt": attempt, "reason": reason}})
-        self.ice_restarts += policy.attempts
-        self._emit(
-            "failed",
-            reason=f"ICE or DTLS failure ({state}); {policy.attempts} ICE restarts gave up: {reasons[-1]}",
-        )
+        self._recovery.connection_lost(state)
 
     async def _restart_once(self) -> None:
-        """Drop the dead connection and its node call, then make a new call, under the lock."""
+        """Drop the dead connection and its node call (bounded), then call the node again."""
         async with self._lock:
-            if self.pc is None and self.call_uuid is None:
-                raise MediaError("the call was hung up during recovery")
             call_uuid, self.call_uuid = self.call_uuid, None
             pc = self._forget_pc()
-            if call_uuid is not None:
-                try:
-                    await self.signalling.disconnect_call(call_uuid)
-                except Exception as exc:  # the node may already have dropped it
-                    log.info("old call not dropped", extra={"context": {"error": str(exc)}})
+            await self._drop_call(call_uuid)
             await self._close_pc(pc)
             try:
                 await self._call()
@@ -381,15 +320,22 @@ class MediaCall:
                 await self._abandon()
                 raise
 
-    async def _connected_or_failed(self) -> None:
-        waits = [
-            asyncio.ensure_future(self._connected.wait()),
-            asyncio.ensure_future(self._attempt_failed.wait()),
-        ]
+    async def _drop_call(self, call_uuid: str | None) -> None:
+        """Hang up ``call_uuid`` at the node, giving up after ``drop_timeout_s``.
+
+        A dead or frozen node cannot answer; the call is ours to forget
+        either way (the node drops an unused call by itself).
+        """
+        if call_uuid is None:
+            return
         try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            await cancel_and_wait(waits)
+            async with asyncio.timeout(self.ice_restart.drop_timeout_s):
+                await self.signalling.disconnect_call(call_uuid)
+        except Exception as exc:  # the node may already have dropped it, or be gone
+            log.info(
+                "call not dropped at the node",
+                extra={"context": {"call": call_uuid, "error": str(exc) or type(exc).__name__}},
+            )
 
     def _route_track(self, pc: RTCPeerConnection, track: MediaStreamTrack) -> None:
         mid = next((t.mid for t in pc.getTransceivers() if t.receiver.track is track), None)
@@ -414,6 +360,7 @@ class MediaCall:
 
     async def start(self, call_type: CallType | str | None = None) -> None:
         """Make the call: offer, ``calls``, answer, trickle, ``ack`` (nothing for roster-only)."""
+        await self._stop_recovery()  # a call the user starts supersedes one being recovered
         async with self._lock:
             if call_type is not None:
                 self.settings.call_type = CallType(call_type)
@@ -434,11 +381,7 @@ class MediaCall:
         """A call that failed half-way leaves nothing behind: no peer connection, no node call."""
         call_uuid, self.call_uuid = self.call_uuid, None
         pc = self._forget_pc()
-        if call_uuid is not None:
-            try:
-                await self.signalling.disconnect_call(call_uuid)
-            except Exception as exc:
-                log.warning("could not drop the failed call", extra={"context": {"error": str(exc)}})
+        await self._drop_call(call_uuid)
         await self._close_pc(pc)
 
     async def _publish_rtmp(self) -> None:
@@ -655,9 +598,7 @@ class MediaCall:
 
     # ------------------------------------------------------------- hang-up
     async def _stop_recovery(self) -> None:
-        recovery, self._recovery = self._recovery, None
-        if recovery is not None and recovery is not asyncio.current_task():
-            await cancel_and_wait([recovery])
+        await self._recovery.stop()
 
     async def disconnect_call(self) -> None:
         """Hang up the media (``disconnectcall``); the participant stays in the roster."""
@@ -668,11 +609,8 @@ class MediaCall:
             rtmp, self.rtmp = self.rtmp, None
             if rtmp is not None:
                 await rtmp.stop()  # flush and close the stream before the node drops the call
-            if call_uuid is not None:
-                try:
-                    await self.signalling.disconnect_call(call_uuid)
-                except Exception as exc:  # the media goes down whatever the node says
-                    log.warning("disconnect refused", extra={"context": {"error": str(exc)}})
+            # the media goes down whatever the node says, and without waiting for a node that is gone
+            await self._drop_call(call_uuid)
             await self._close_pc(pc)
             self._emit("disconnected", call_uuid=call_uuid)
 

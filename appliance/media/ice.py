@@ -10,7 +10,7 @@ Two facts about aiortc/aioice shape this module:
   so a dead path is noticed only after ~30 s. A room system must notice a
   network change about as fast as a browser (~5 s to "disconnected"), so
   :func:`set_consent_checks` sets both (the engine calls it with its
-  :class:`~appliance.media.engine.IceRestartPolicy`).
+  :class:`~appliance.media.recovery.IceRestartPolicy`).
 * aioice leaves 127.0.0.1 out of its host candidates. The demo and the tests
   run node and appliance on one machine with no other network, so they call
   :func:`use_host_addresses` (``["127.0.0.1"]``) before gathering. On a room

@@ -99,6 +99,7 @@ class Conference:
         self._presentation = Presentation(emit)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.last_error: Exception | None = None  # the typed cause of the last onError
+        self._tidy_ups: set[asyncio.Task[None]] = set()
         self._splash_screens: SplashScreens | None = None
         self._direct = DirectSignalling(lambda: self._media, lambda message: self._spawn(self._fail(message)))
 
@@ -432,14 +433,31 @@ class Conference:
         self._phase = Phase.CLOSED
 
     async def _drop_session(self, *, reason: str | None, media_reason: str = "Call disconnected") -> None:
+        media, session = self._detach()
+        if media is not None:
+            self._presentation.call_ended(media, media_reason)
+        await self._release(media, session, reason=reason)
+
+    def _detach(self) -> tuple[CallMedia | None, InfinitySession | None]:
+        """Forget the media and session at once; releasing them at the node comes after."""
         self._direct.clear()
         media, self._media = self._media, None
         session, self._session = self._session, None
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        self._grant = None
+        return media, session
+
+    async def _release(
+        self,
+        media: CallMedia | None,
+        session: InfinitySession | None,
+        *,
+        reason: str | None,
+    ) -> None:
         if media is not None:
-            await self._close_media(media, media_reason)
+            await media.close()
         if session is not None:
             try:
                 if reason is not None and session.joined:
@@ -447,10 +465,15 @@ class Conference:
                 await session.close()
             except InfinityError as exc:
                 _log.warning("leaving the conference: %s", exc)
-        self._grant = None
 
     async def _fail(self, message: str, error: Exception | None = None) -> None:
-        """onError is fatal: everything is torn down before it is reported.
+        """onError is fatal and reported at once; the tidy-up follows, bounded.
+
+        As pexrtc.js: the call is over for the application the moment it
+        fails, so ``onError`` must not wait for hang-ups to a node that may
+        be gone. The media and session are forgotten first (no callback
+        after onError can touch them), then hung up and released with every
+        request tried once within ``leave_timeout`` (docs/pexrtc.md).
 
         ``last_error`` keeps the typed cause (``None`` when only a message
         exists, e.g. media failure): the room daemon tells a refused token
@@ -458,13 +481,28 @@ class Conference:
         """
         _log.error("call failed: %s", message)
         self.last_error = error
-        await self._drop_session(reason=None, media_reason=message)
+        media, session = self._detach()
+        if session is not None:
+            session.leave_quickly()
+        if media is not None:
+            self._presentation.call_ended(media, message)  # onPresentationDisconnected before onError
         self._phase = Phase.CLOSED
         self._emit("onError", message)
+        tidy_up = asyncio.get_running_loop().create_task(
+            self._release(media, session, reason=None), name="pexrtc-tidy-up"
+        )
+        self._tidy_ups.add(tidy_up)
+        tidy_up.add_done_callback(self._tidy_ups.discard)
+
+    async def tidied_up(self) -> None:
+        """Until the hang-up and release after a failure have finished (bounded by ``leave_timeout``)."""
+        if self._tidy_ups:
+            await asyncio.gather(*self._tidy_ups, return_exceptions=True)
 
     async def close(self) -> None:
         """Stop background work and leave (no reason given to the node)."""
         await cancel_and_wait(list(self._tasks))
+        await self.tidied_up()  # devices are released there: wait, do not cancel
         await self._direct.close()
         await self._presentation.close()
         await self._drop_session(reason=None)

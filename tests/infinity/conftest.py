@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from appliance.backoff import Backoff
 from appliance.infinity.options import ClientOptions, ReconnectPolicy, RetryPolicy
 
 from .scripted_node import ScriptedNode
@@ -17,11 +18,10 @@ def fast() -> ClientOptions:
     return ClientOptions(
         request_timeout=1.0,
         request_token_timeout=1.0,
-        retry=RetryPolicy(attempts=3, step=0.01),
-        reconnect=ReconnectPolicy(step=0.02, max_delay=0.1),
+        retry=RetryPolicy(attempts=3, backoff=Backoff(0.01, linear=True)),
+        reconnect=ReconnectPolicy(backoff=Backoff(0.02, linear=True), max_delay=0.1),
         sync_timeout=3.0,
-        refresh_retry_initial=0.02,
-        refresh_retry_max=0.05,
+        refresh_retry=Backoff(0.02, cap=0.05),
         event_read_timeout=5.0,
     )
 

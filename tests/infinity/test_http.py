@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from appliance.backoff import Backoff
 from appliance.infinity import (
     ClientOptions,
     InfinityError,
@@ -73,13 +74,37 @@ async def test_http_reports_unreachable_after_repeated_resets(
 
 
 async def test_http_times_out_each_request(node: ScriptedNode, fast: ClientOptions) -> None:
-    options = dataclasses.replace(fast, request_timeout=0.1, retry=RetryPolicy(attempts=2, step=0.01))
+    options = dataclasses.replace(
+        fast, request_timeout=0.1, retry=RetryPolicy(attempts=2, backoff=Backoff(0.01, linear=True))
+    )
     node.script("unlock", 200, {"status": "success", "result": True}, delay=0.5, times=None)
     async with InfinitySession(node.url, "meet", options=options) as session:
         await session.request_token("Room")
         with pytest.raises(RequestTimeout, match="unlock the conference: the node did not answer in time"):
             await session.control.unlock()
     assert len(node.calls_to("unlock")) == 3
+
+
+async def test_http_leaving_session_tries_each_request_once(
+    session: InfinitySession, node: ScriptedNode
+) -> None:
+    node.script("lock", 200, None, reset=True, times=None)
+    session.leave_quickly()
+    with pytest.raises(NodeUnreachable):
+        await session.control.lock()
+    assert len(node.calls_to("lock")) == 1
+
+
+async def test_http_leaving_session_bounds_each_request_by_leave_timeout(
+    node: ScriptedNode, fast: ClientOptions
+) -> None:
+    options = dataclasses.replace(fast, request_timeout=5.0, leave_timeout=0.1)
+    node.script("unlock", 200, {"status": "success", "result": True}, delay=3.0, times=None)
+    async with InfinitySession(node.url, "meet", options=options) as session:
+        await session.request_token("Room")
+        session.leave_quickly()
+        with pytest.raises(RequestTimeout):
+            await session.control.unlock()
 
 
 async def test_http_non_json_200_is_a_protocol_error(session: InfinitySession, node: ScriptedNode) -> None:

@@ -393,6 +393,42 @@ async def test_silent_stream_reconnects_and_resynchronises(node: ScriptedNode, f
         await session.close()
 
 
+async def test_stream_trickling_bytes_without_an_event_reconnects(
+    node: ScriptedNode, fast: ClientOptions
+) -> None:
+    session = await joined(node, dataclasses.replace(fast, event_read_timeout=0.3))
+    seen = Collected()
+    session.subscribe(seen)
+
+    async def trickle() -> None:
+        while True:  # one byte at a time, never a whole line: aiohttp's sock_read never fires
+            node.push_raw(b"d")
+            await asyncio.sleep(0.05)
+
+    trickler = asyncio.create_task(trickle())
+    try:
+        reconnect = await seen.wait_for(lambda e: isinstance(e, StreamReconnecting), limit=5.0)
+        assert "no event or keep-alive" in reconnect.reason
+        assert session.failure is None
+    finally:
+        trickler.cancel()
+        await session.close()
+
+
+async def test_stream_with_keepalives_only_stays_open(node: ScriptedNode, fast: ClientOptions) -> None:
+    session = await joined(node, dataclasses.replace(fast, event_read_timeout=0.3))
+    seen = Collected()
+    session.subscribe(seen)
+    try:
+        for _ in range(12):  # 1.2 s of keep-alives and nothing else, four idle limits
+            node.push_raw(b": ping\r\n\r\n")
+            await asyncio.sleep(0.1)
+        assert not any(isinstance(e, StreamReconnecting) for e in seen.events)
+        assert node.stream_connects == 1
+    finally:
+        await session.close()
+
+
 async def test_stream_reconnects_after_a_tcp_reset(node: ScriptedNode, fast: ClientOptions) -> None:
     node.add("other", "Alice")
     session = await joined(node, fast)

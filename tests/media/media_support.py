@@ -123,15 +123,25 @@ class FakeFarEnd:
         self._tasks: set[asyncio.Task[None]] = set()
         self.calls_made = 0
         self.answer_kbps: int | None = None  # b=AS this end puts on its answer
+        self._awake = asyncio.Event()  # cleared while the far end is frozen
+        self._awake.set()
         self.turn: list[dict[str, Any]] = []  # TURN servers named in every calls answer
+
+    # -- freezing, as a SIGSTOP'd node: requests arrive, nothing is answered until it thaws
+    def freeze(self) -> None:
+        self._awake.clear()
+
+    def thaw(self) -> None:
+        self._awake.set()
 
     # -- CallSignalling
     async def create_call(
         self, sdp: str, *, present: str | None = None, media_type: str = "video"
     ) -> CallAnswer:
+        self.log.append(("calls", {"sdp": sdp, "present": present, "media_type": media_type}))
+        await self._awake.wait()
         self.calls_made += 1
         call_uuid = f"call-{self.calls_made}"
-        self.log.append(("calls", {"sdp": sdp, "present": present, "media_type": media_type}))
         if self.direct_media:
             return CallAnswer(call_uuid, "", offer_ignored=True)
         await self._close_pc()
@@ -141,6 +151,7 @@ class FakeFarEnd:
 
     async def ack(self, call_uuid: str, sdp: str | None = None) -> None:
         self.log.append(("ack", {"call_uuid": call_uuid, "sdp": sdp}))
+        await self._awake.wait()
         if sdp is not None and self.pc is not None:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
 
@@ -153,6 +164,7 @@ class FakeFarEnd:
         pwd: str | None = None,
     ) -> None:
         self.log.append(("new_candidate", {"candidate": candidate, "mid": mid, "ufrag": ufrag, "pwd": pwd}))
+        await self._awake.wait()
         if self.pc is None:
             return
         if not candidate:
@@ -169,6 +181,7 @@ class FakeFarEnd:
 
     async def disconnect_call(self, call_uuid: str) -> None:
         self.log.append(("disconnect", {"call_uuid": call_uuid}))
+        await self._awake.wait()
         await self._close_pc()
 
     # -- direct media: the far end offers

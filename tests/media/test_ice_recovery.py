@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from media_support import CAMERA, MICROPHONE, FakeFarEnd, NetworkOutage, eventually
 
-from appliance.media.engine import IceRestartPolicy, MediaCall
+from appliance.backoff import Backoff
+from appliance.media.engine import MediaCall
 from appliance.media.ice import consent_checks
 from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
+from appliance.media.recovery import IceRestartPolicy
 
 pytestmark = pytest.mark.media
 
 # seconds scaled down so the suite stays short; the shape (consent misses, back-off, bounded attempts) is the product's
 FAST = IceRestartPolicy(
     attempts=3,
-    backoff_initial_s=0.2,
-    backoff_max_s=0.4,
+    backoff=Backoff(first=0.2, cap=0.4),
     attempt_timeout_s=3.0,
     consent_interval_s=0.2,
     consent_failures=3,
+    drop_timeout_s=0.3,
 )
 
 
@@ -98,9 +101,33 @@ async def test_a_call_whose_network_stays_down_fails_only_after_the_bounded_rest
         await call.close()
 
 
-async def test_restarts_back_off_doubling_up_to_the_cap() -> None:
-    policy = IceRestartPolicy(backoff_initial_s=1.0, backoff_max_s=3.0)
-    assert [policy.backoff(n) for n in (1, 2, 3, 4)] == [1.0, 2.0, 3.0, 3.0]
+def test_ice_restart_policy_waits_one_two_then_four_seconds_by_default() -> None:
+    assert IceRestartPolicy().backoff.schedule(3) == [1.0, 2.0, 4.0]
+
+
+async def test_a_node_that_freezes_and_thaws_within_the_attempts_gets_the_call_back(
+    far_end: FakeFarEnd, outage: NetworkOutage
+) -> None:
+    events = Events()
+    # each attempt may wait a second for a node that does not answer
+    call = new_call(far_end, events, dataclasses.replace(FAST, attempt_timeout_s=1.0))
+    try:
+        await call.start()
+        await eventually(lambda: call.main_video.stats.frames > 3)
+        far_end.freeze()  # SIGSTOP: no answers, no media
+        outage.down = True
+        # attempt 1 reaches the frozen node and times out; attempt 2 is waiting its back-off
+        await eventually(lambda: events.count("ice_restarting") >= 2, within=30)
+        far_end.thaw()  # SIGCONT
+        outage.down = False
+        await eventually(lambda: "ice_restarted" in events.names() or "failed" in events.names(), within=30)
+        assert "failed" not in events.names()
+        assert far_end.ops().count("calls") >= 3  # the first call, then every attempt called again
+        received = call.main_video.stats.frames
+        await eventually(lambda: call.main_video.stats.frames > received + 3)
+    finally:
+        far_end.thaw()
+        await call.close()
 
 
 async def test_without_restarts_a_lost_connection_fails_at_once(

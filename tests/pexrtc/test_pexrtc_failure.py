@@ -1,0 +1,98 @@
+"""A failed call: onError at once, the tidy-up after it, bounded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from appliance.backoff import Backoff
+from appliance.infinity.options import ClientOptions, ReconnectPolicy
+from appliance.labnode.app import LabNode
+from appliance.media.encoders import install_codecs
+from appliance.media.ice import use_host_addresses
+from appliance.pexrtc.core import Conference
+from appliance.pexrtc.media import MediaPreferences
+
+pytestmark = pytest.mark.media
+
+TONE = "sine=frequency=440:sample_rate=48000"
+PATTERN = "testsrc=size=320x180:rate=15"
+# The event stream gives up within half a second of the node going away; requests
+# keep PexRTC's ten retries, which a hang-up to a dead node used to spend first.
+OPTIONS = ClientOptions(reconnect=ReconnectPolicy(backoff=Backoff(0.05, linear=True), max_delay=0.2))
+
+
+class Emitted:
+    """The core's emit function, recording every callback."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, name: str, *args: Any) -> None:
+        self.calls.append((name, args))
+        self._changed.set()
+
+    async def wait_for(self, name: str, count: int = 1, within: float = 20.0) -> tuple[Any, ...]:
+        async with asyncio.timeout(within):
+            while sum(1 for n, _ in self.calls if n == name) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return [args for n, args in self.calls if n == name][count - 1]
+
+
+@pytest.fixture
+async def media_node() -> AsyncIterator[LabNode]:
+    use_host_addresses(["127.0.0.1"])
+    install_codecs()
+    lab = LabNode(host="127.0.0.1", port=0, media=True, width=320, height=180, fps=10)
+    await lab.start()
+    yield lab
+    await lab.close()
+
+
+async def joined_with_media(node: LabNode, emitted: Emitted) -> Conference:
+    conference = Conference(emitted, options=OPTIONS)
+    await conference.make_call(
+        node.url,
+        "meet",
+        "Alice",
+        call_type="video",
+        prefs=MediaPreferences(audio_source=TONE, video_source=PATTERN),
+    )
+    await emitted.wait_for("onSetup")
+    await conference.connect()
+    await emitted.wait_for("onConnect", count=2)
+    return conference
+
+
+async def test_conference_reports_onerror_before_hanging_up_at_a_node_that_is_gone(
+    media_node: LabNode,
+) -> None:
+    emitted = Emitted()
+    conference = await joined_with_media(media_node, emitted)
+    try:
+        await media_node.close()
+        # ten retries of calls/{c}/disconnect to the dead node would take ~27 s first
+        (message,) = await emitted.wait_for("onError", within=8.0)
+        assert "event stream" in message
+    finally:
+        await conference.close()
+
+
+async def test_conference_tidy_up_after_a_failure_ends_and_releases_the_devices(media_node: LabNode) -> None:
+    emitted = Emitted()
+    conference = await joined_with_media(media_node, emitted)
+    media = conference.media
+    try:
+        await media_node.close()
+        await emitted.wait_for("onError", within=30.0)
+        async with asyncio.timeout(10.0):
+            await conference.tidied_up()
+        assert media.call.audio_out.source is None and media.call.video_out.source is None
+        assert not media.active
+    finally:
+        await conference.close()
