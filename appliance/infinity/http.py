@@ -253,7 +253,11 @@ class Transport:
             "ssl": self._ssl,
         }
         if body is not _NO_BODY:
-            kwargs["json"] = body
+            kwargs["json"] = body  # Content-Type: application/json
+        else:
+            # pexrtc.js sends no content type without a body; aiohttp would add
+            # application/octet-stream to an empty POST
+            kwargs["skip_auto_headers"] = ("Content-Type",)
         if params:
             kwargs["params"] = dict(params)
         try:

@@ -204,7 +204,7 @@ class InfinitySession:
         client_id: str = "appliance",
         direct_media: bool = False,
         supports_direct_chat: bool = True,
-        breakout_capable: bool = True,
+        breakout_capable: bool = False,
         node: str | None = None,
         sso_redirect_target: str | None = None,
     ) -> JoinOutcome:
@@ -221,9 +221,11 @@ class InfinitySession:
             "client_id": client_id,
             "direct_media": direct_media,
             "supports_direct_chat": supports_direct_chat,
-            "breakout_capable": breakout_capable,
-            "breakout_rooms": breakout_capable,
         }
+        if breakout_capable:
+            # Claimed only by a caller that follows breakout_begin / breakout_refer:
+            # a Host moving an unaware participant into a breakout would strand it.
+            body["breakout_capable"] = body["breakout_rooms"] = True
         optional = {
             "conference_extension": conference_extension,
             "chosen_idp": chosen_idp,

@@ -347,8 +347,8 @@ class MediaCall:
             self.main_video.attach(track)
 
     def _offer_text(self, pc: RTCPeerConnection) -> str:
-        """Our local offer as the node should see it: slides tagged, limits set, no candidates."""
-        text = sdp_text.strip_candidates(pc.localDescription.sdp)
+        """Our local offer as the node should see it: slides tagged, limits set, trickled candidates."""
+        text = sdp_text.declare_trickle(sdp_text.strip_candidates(pc.localDescription.sdp))
         for line in self._lines:
             if line.content:
                 text = sdp_text.tag_content(text, line.mid, line.content)
@@ -441,11 +441,14 @@ class MediaCall:
         self._emit("connected", call_uuid=answer.call_uuid)
 
     async def _trickle(self, pc: RTCPeerConnection, call_uuid: str) -> None:
-        for candidate in sdp_text.candidates(pc.localDescription.sdp):
+        local = pc.localDescription.sdp
+        for candidate in sdp_text.candidates(local):
             await self.signalling.new_candidate(
                 call_uuid, candidate.candidate, candidate.mid, candidate.ufrag, candidate.pwd
             )
-        await self.signalling.new_candidate(call_uuid, "", "0")
+        # gathering ends once per transport: under BUNDLE that is the bundle's first mid alone
+        for mid in sdp_text.transport_mids(local):
+            await self.signalling.new_candidate(call_uuid, "", mid)
 
     async def handle_remote_offer(self, offer_sdp: str) -> None:
         """A node-relayed offer (SSE ``new_offer`` / ``update_sdp``): answer it in ``ack``."""

@@ -137,24 +137,72 @@ class LocalCandidate:
         return {"candidate": self.candidate, "mid": self.mid, "ufrag": self.ufrag, "pwd": self.pwd}
 
 
-def candidates(sdp: str) -> list[LocalCandidate]:
-    """Every inline candidate, tagged with its m-section's mid and ICE credentials.
+def bundle_groups(sdp: str) -> list[list[str]]:
+    """The mids of each ``a=group:BUNDLE`` line, in order (the first mid owns the transport)."""
+    session, _ = _split(sdp)
+    return [line.split()[1:] for line in session if line.startswith("a=group:BUNDLE ")]
 
-    Under max-bundle aiortc gathers on the first m-section only, so in
-    practice every candidate belongs to mid 0.
+
+def transport_mids(sdp: str) -> list[str]:
+    """The mids that own a transport: each bundle's first mid, and every m-section outside a bundle.
+
+    Candidates and end-of-candidates belong to these alone: under BUNDLE the
+    other m-sections share the first one's transport (RFC 9143).
+    """
+    bundled: dict[str, str] = {}
+    for group in bundle_groups(sdp):
+        for mid in group:
+            bundled.setdefault(mid, group[0])
+    _, sections = _split(sdp)
+    owners: list[str] = []
+    for index, section in enumerate(sections):
+        mid = _mid(section) or str(index)
+        owner = bundled.get(mid, mid)
+        if owner not in owners:
+            owners.append(owner)
+    return owners
+
+
+def candidates(sdp: str) -> list[LocalCandidate]:
+    """Every local candidate once, tagged with the mid of the transport it belongs to.
+
+    aiortc repeats the bundle transport's candidates in every bundled
+    m-section; they are one transport's candidates, so they are reported once,
+    on the bundle's first mid (as a browser trickles them), with that
+    section's ICE credentials.
     """
     session, sections = _split(sdp)
     session_ufrag = _attribute(session, "ice-ufrag") or ""
     session_pwd = _attribute(session, "ice-pwd") or ""
+    owners = set(transport_mids(sdp))
     found: list[LocalCandidate] = []
-    for section in sections:
-        mid = _mid(section) or "0"
+    for index, section in enumerate(sections):
+        mid = _mid(section) or str(index)
+        if mid not in owners:
+            continue
         ufrag = _attribute(section, "ice-ufrag") or session_ufrag
         pwd = _attribute(section, "ice-pwd") or session_pwd
         for line in section:
             if line.startswith("a=candidate:"):
                 found.append(LocalCandidate("candidate:" + line[len("a=candidate:") :], mid, ufrag, pwd))
     return found
+
+
+def declare_trickle(sdp: str) -> str:
+    """Add ``a=ice-options:trickle`` to every m-section that has no ``ice-options`` yet.
+
+    Our offer goes out without candidates and they follow by ``new_candidate``
+    (§13); RFC 8840 asks an offer that trickles to say so, as the browser
+    offers pexrtc.js sends do.
+    """
+    session, sections = _split(sdp)
+    for section in sections:
+        if not any(line.startswith("a=ice-options:") for line in section):
+            at = next(
+                (i + 1 for i, line in enumerate(section) if line.startswith("a=ice-pwd:")), len(section)
+            )
+            section.insert(at, "a=ice-options:trickle")
+    return _join(session, sections)
 
 
 def _attribute(lines: list[str], name: str) -> str | None:

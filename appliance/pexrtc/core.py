@@ -61,6 +61,7 @@ _log = get_logger(__name__)
 # PexRTC waits this long after releasing the old token before it rejoins the
 # transfer target, so the node has removed the old participant first.
 TRANSFER_DELAY: Final = 0.5
+_VIDEO_SENDING: Final = frozenset({CallType.VIDEO, CallType.RTMP, CallType.STREAM})
 
 
 class Conference:
@@ -283,7 +284,7 @@ class Conference:
                 registration_token=registration_token,
                 call_tag=self._settings.call_tag,
                 client_id=self._settings.client_id or "PexRTC",
-                node=urlsplit(self._node).hostname,
+                node=urlsplit(self._node).netloc.rpartition("@")[2],  # host:port, as pexrtc.js
                 direct_media=True,  # as PexRTC: the node decides whether the room is direct
             )
         except InvalidPin as invalid:
@@ -384,9 +385,29 @@ class Conference:
         except (InfinityError, ApplianceError, ValueError) as exc:
             await self._fail(f"Call Failed: {exc}", exc)
             return
+        if kind in SENDING_CALL_TYPES:
+            self._spawn(self._tell_mute_state(sends_video=kind in _VIDEO_SENDING))
         self._emit("onConnect", stream)
         if kind is CallType.SCREEN:
             await self.present("screen")
+
+    async def _tell_mute_state(self, *, sends_video: bool) -> None:
+        """Tell the node our mute state once the call is up, as pexrtc.js does.
+
+        A mute set before the call (a room muted before joining, or with no
+        camera) changed only what we send; without this the node, and so
+        everyone's roster, would show us unmuted. pexrtc.js sends
+        ``video_muted``/``video_unmuted`` when its call connects and
+        ``client_mute`` for a microphone muted before.
+        """
+        try:
+            control = self.control
+            if sends_video:
+                await (control.video_mute() if self._video_muted else control.video_unmute())
+            if self._audio_muted:
+                await control.client_mute()
+        except (InfinityError, NotConnected) as exc:
+            _log.warning("mute state not told to the node: %s", exc)
 
     async def disconnect_call(self) -> None:
         """Drop the media call and keep the roster-only participant (``disconnectcall``)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -15,6 +14,7 @@ from appliance.media.encoders import install_codecs
 from appliance.media.ice import use_host_addresses
 from appliance.pexrtc.core import Conference
 from appliance.pexrtc.media import MediaPreferences
+from tests.support.emitted import Emitted
 
 pytestmark = pytest.mark.media
 
@@ -23,25 +23,6 @@ PATTERN = "testsrc=size=320x180:rate=15"
 # The event stream gives up within half a second of the node going away; requests
 # keep PexRTC's ten retries, which a hang-up to a dead node used to spend first.
 OPTIONS = ClientOptions(reconnect=ReconnectPolicy(backoff=Backoff(0.05, linear=True), max_delay=0.2))
-
-
-class Emitted:
-    """The core's emit function, recording every callback."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, name: str, *args: Any) -> None:
-        self.calls.append((name, args))
-        self._changed.set()
-
-    async def wait_for(self, name: str, count: int = 1, within: float = 20.0) -> tuple[Any, ...]:
-        async with asyncio.timeout(within):
-            while sum(1 for n, _ in self.calls if n == name) < count:
-                self._changed.clear()
-                await self._changed.wait()
-        return [args for n, args in self.calls if n == name][count - 1]
 
 
 @pytest.fixture
