@@ -174,10 +174,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("conference", help="conference alias")
     parser.add_argument("name", help="your display name")
     parser.add_argument("--call-type", default="none", help="PexRTC call_type (default: none, roster-only)")
-    parser.add_argument("--insecure", action="store_true", help="do not verify the node's TLS certificate")
+    tls = parser.add_mutually_exclusive_group()
+    tls.add_argument(
+        "--ca",
+        metavar="FILE",
+        help="trust the CA certificates in this PEM file for the node (e.g. the lab node's "
+        "--tls-self-signed certificate)",
+    )
+    tls.add_argument("--insecure", action="store_true", help="do not verify the node's TLS certificate")
     args = parser.parse_args(argv)
 
-    rtc = PexRTC(verify_tls=not args.insecure)
+    rtc = PexRTC(verify_tls=not args.insecure, ca_file=args.ca)
     client = ConsoleClient(rtc)
     rtc.makeCall(args.node, args.conference, args.name, None, args.call_type)
     try:

@@ -8,6 +8,7 @@ from appliance.infinity.calls import CallControl, CallInfo
 from appliance.infinity.control import Classification, ConferenceControl
 from appliance.infinity.errors import (
     BadRequest,
+    CaFileUnreadable,
     CertificateRejected,
     ConferenceLocked,
     ConferenceNotFound,
@@ -59,6 +60,7 @@ from appliance.infinity.tokens import (
 
 __all__ = [
     "BadRequest",
+    "CaFileUnreadable",
     "CallControl",
     "CallInfo",
     "CertificateRejected",

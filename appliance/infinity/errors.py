@@ -11,11 +11,12 @@ node pass through :func:`appliance.log.redact` first.
 
 from __future__ import annotations
 
-from appliance.errors import InfinityError
+from appliance.errors import ConfigError, InfinityError
 from appliance.log import redact
 
 __all__ = [
     "BadRequest",
+    "CaFileUnreadable",
     "CertificateRejected",
     "ConferenceLocked",
     "ConferenceNotFound",
@@ -65,6 +66,23 @@ class NodeUnreachable(_OperationError, ConnectionError):
 
 class CertificateRejected(NodeUnreachable):
     """The node's TLS certificate did not verify (wrong CA file, self-signed, wrong name)."""
+
+
+class CaFileUnreadable(ConfigError, InfinityError):
+    """The CA file given to verify the node (``ca_file``) cannot be read or holds no certificate.
+
+    A configuration error, raised before any request and never retried: the
+    file must be fixed, so the message names it and says what is wrong.
+    """
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(
+            f"ca_file {path}: {why}",
+            file=path,
+            key="ca_file",
+            expected="a readable PEM file of CA certificates",
+            found=why,
+        )
 
 
 class RequestTimeout(_OperationError, TimeoutError):

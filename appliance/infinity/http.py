@@ -23,6 +23,7 @@ import aiohttp
 from yarl import URL
 
 from appliance.infinity.errors import (
+    CaFileUnreadable,
     CertificateRejected,
     InfinityError,
     NodeInMaintenance,
@@ -61,13 +62,34 @@ def normalise_node_url(node_url: str) -> str:
 
 
 def ssl_setting(options: ClientOptions) -> ssl.SSLContext | bool:
-    """TLS verification is on unless the site turned it off explicitly."""
+    """TLS verification is on unless the site turned it off explicitly.
+
+    A ``ca_file`` that is missing, unreadable or holds no certificate raises
+    :class:`CaFileUnreadable` naming it: a typed configuration error, never
+    taken for an unreachable node.
+    """
     if not options.verify_tls:
         _log.warning("TLS certificate verification of the node is OFF (verify_tls=False)")
         return False
     if options.ca_file:
-        return ssl.create_default_context(cafile=options.ca_file)
+        return ca_context(options.ca_file)
     return True
+
+
+def ca_context(path: str) -> ssl.SSLContext:
+    """A verifying client context that trusts the CA certificates in ``path``."""
+    try:
+        return ssl.create_default_context(cafile=path)
+    except FileNotFoundError:
+        raise CaFileUnreadable(path, "no such file") from None
+    except PermissionError:
+        raise CaFileUnreadable(path, "not readable by this user (permission denied)") from None
+    except IsADirectoryError:
+        raise CaFileUnreadable(path, "is a directory, not a file") from None
+    except ssl.SSLError as exc:
+        raise CaFileUnreadable(path, f"holds no PEM CA certificate ({exc.reason or exc})") from None
+    except OSError as exc:
+        raise CaFileUnreadable(path, f"cannot be read ({exc.strerror or exc})") from None
 
 
 def node_headers(options: ClientOptions) -> dict[str, str]:
@@ -113,7 +135,8 @@ class Transport:
         self.options = options
         self._http = http
         self._owns_http = http is None
-        self._ssl = ssl_setting(options)
+        # Verification off is warned about at once; a context is built at the first request (``ssl``).
+        self._ssl: ssl.SSLContext | bool | None = None if options.verify_tls else ssl_setting(options)
         self.token: str | None = None
         # Set when the session failed or is closing: see :meth:`request`.
         self.leaving = False
@@ -130,6 +153,13 @@ class Transport:
 
     @property
     def ssl(self) -> ssl.SSLContext | bool:
+        """The TLS setting, built on first use so a bad ``ca_file`` raises from the first call.
+
+        :class:`CaFileUnreadable` then comes out of ``join``/``request_token``
+        (and so PexRTC's ``onError``), not out of a constructor.
+        """
+        if self._ssl is None:
+            self._ssl = ssl_setting(self.options)
         return self._ssl
 
     async def session(self) -> aiohttp.ClientSession:
@@ -250,7 +280,7 @@ class Transport:
         kwargs: dict[str, Any] = {
             "headers": all_headers,
             "timeout": aiohttp.ClientTimeout(total=time_limit or self.options.request_timeout),
-            "ssl": self._ssl,
+            "ssl": self.ssl,
         }
         if body is not _NO_BODY:
             kwargs["json"] = body  # Content-Type: application/json
@@ -352,6 +382,7 @@ async def check_node(
     """``GET /api/client/v2/status``: is there a working Infinity node at this address?"""
     options = options or ClientOptions()
     base = normalise_node_url(node_url)
+    tls = ssl_setting(options)  # a bad ca_file is a configuration error, before any connection
     own = http is None
     session = http or aiohttp.ClientSession()
     operation = "check the node"
@@ -360,7 +391,7 @@ async def check_node(
             async with session.get(
                 URL(f"{base}{API_PREFIX}/status", encoded=True),
                 timeout=aiohttp.ClientTimeout(total=options.request_timeout),
-                ssl=ssl_setting(options),
+                ssl=tls,
                 headers=node_headers(options),
             ) as response:
                 raw = await response.read()

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
+import tempfile
 
 from appliance.errors import ConfigError
 from appliance.labnode.app import LabNode
-from appliance.labnode.http.tls import context_from_files, self_signed
+from appliance.labnode.http.tls import SelfSignedCertificate, context_from_files, self_signed
 from appliance.log import setup
 from appliance.media.ice import use_host_addresses
 
@@ -28,7 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
     parser.add_argument(
-        "--tls-self-signed", action="store_true", help="serve HTTPS with a generated certificate"
+        "--tls-self-signed",
+        action="store_true",
+        help="serve HTTPS with a generated certificate; it is written to a file (named on start-up, "
+        "see --tls-cert-out) with its SHA-256 fingerprint printed, for clients to trust",
+    )
+    parser.add_argument(
+        "--tls-cert-out",
+        metavar="PEM",
+        help="where --tls-self-signed writes its certificate "
+        "(default: appliance-labnode-PORT.pem in the temporary directory)",
     )
     parser.add_argument(
         "--cors-origin",
@@ -60,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     setup(args.log_level, stream=sys.stderr)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ConfigError("--tls-cert and --tls-key go together; give both, or use --tls-self-signed")
+    if args.tls_cert_out and not args.tls_self_signed:
+        raise ConfigError("--tls-cert-out names where --tls-self-signed writes its certificate; add it")
     if args.bots < 0 or args.bots > 16:
         raise ConfigError(f"--bots: expected 0 to 16, found {args.bots}")
     check_video(args.width, args.height, args.fps)
@@ -95,12 +108,27 @@ def ice_addresses(host: str, explicit: list[str] | None) -> list[str] | None:
     return ["127.0.0.1"] if host == "localhost" else [host]
 
 
+def announce_certificate(certificate: SelfSignedCertificate, out: str | None, port: int) -> str:
+    """Write the generated certificate where clients can read it, and say where and which it is."""
+    path = out or os.path.join(tempfile.gettempdir(), f"appliance-labnode-{port}.pem")
+    try:
+        certificate.write_certificate(path)
+    except OSError as exc:
+        raise ConfigError(f"--tls-cert-out: cannot write {path} ({exc.strerror or exc})", file=path) from None
+    print(f"TLS certificate (self-signed): {path}", flush=True)
+    print(f"TLS certificate SHA-256 fingerprint: {certificate.fingerprint_sha256()}", flush=True)
+    print(f"  trust it: examples/console_client.py --ca {path}, or ca_file = in the site file", flush=True)
+    return path
+
+
 async def _serve(args: argparse.Namespace) -> None:
     ssl_context = None
+    certificate = None
     if args.tls_cert:
         ssl_context = context_from_files(args.tls_cert, args.tls_key)
     elif args.tls_self_signed:
-        ssl_context = self_signed([args.host]).server_context()
+        certificate = self_signed([args.host])
+        ssl_context = certificate.server_context()
     node = LabNode(
         host=args.host,
         port=args.port,
@@ -120,6 +148,8 @@ async def _serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with node:
         print(f"lab node listening on {node.url}", flush=True)
+        if certificate is not None:
+            announce_certificate(certificate, args.tls_cert_out, node.port)
         print(
             f"media: on, composed {args.width}x{args.height}@{args.fps}"
             if node.media_enabled

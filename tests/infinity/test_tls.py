@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 import trustme
 from aiohttp import web
 
+from appliance.errors import ConfigError
 from appliance.infinity import (
+    CaFileUnreadable,
     CertificateRejected,
     ClientOptions,
     InfinitySession,
@@ -129,3 +133,39 @@ async def test_tls_session_fails_at_once_when_the_stream_meets_a_bad_certificate
             assert sum(isinstance(e, StreamReconnecting) for e in seen.events) == 1
         finally:
             await session.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (lambda folder: folder / "missing.pem", "no such file"),
+        (lambda folder: folder, "is a directory"),
+        (
+            lambda folder: _write(folder / "garbage.pem", b"not a certificate\n"),
+            "holds no PEM CA certificate",
+        ),
+    ],
+    ids=["missing", "directory", "not-pem"],
+)
+async def test_tls_bad_ca_file_is_one_typed_error_from_join_naming_the_file(
+    tmp_path: Path, fast: ClientOptions, make: Any, why: str
+) -> None:
+    path = str(make(tmp_path))
+    options = dataclasses.replace(fast, ca_file=path)
+    async with ScriptedNode() as node, InfinitySession(node.url, "meet", options=options) as session:
+        with pytest.raises(CaFileUnreadable, match=re.escape(f"ca_file {path}: {why}")) as info:
+            await session.join("Room")
+        assert node.requests == []  # refused before any request
+    assert info.value.file == path
+    assert isinstance(info.value, ConfigError)
+
+
+async def test_tls_check_node_reports_a_missing_ca_file_not_an_unreachable_node(tmp_path: Path) -> None:
+    path = str(tmp_path / "missing.pem")
+    with pytest.raises(CaFileUnreadable, match=re.escape(path)):
+        await check_node("https://127.0.0.1:9", options=ClientOptions(ca_file=path))
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import signal
 import socket
+import ssl
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from appliance.infinity import ClientOptions, NodeStatus, check_node
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,3 +136,47 @@ async def test_cli_labnode_odd_width_exits_with_one_line() -> None:
         .splitlines()[-1]
         .endswith("--width: expected an even number of pixels from 64 to 3840, found 641")
     )
+
+
+@pytest.mark.timeout(60)
+async def test_cli_labnode_self_signed_writes_its_certificate_and_prints_the_fingerprint(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    out = tmp_path / "node.pem"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "appliance.cli",
+        "labnode",
+        "--port",
+        str(port),
+        "--no-media",
+        "--tls-self-signed",
+        "--tls-cert-out",
+        str(out),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        async with asyncio.timeout(30):
+            while not any("fingerprint" in line for line in lines):
+                lines.append((await process.stdout.readline()).decode().strip())
+        assert lines[0] == f"lab node listening on https://127.0.0.1:{port}"
+        assert f"TLS certificate (self-signed): {out}" in lines
+        printed = next(line for line in lines if "fingerprint" in line).rsplit(" ", 1)[1]
+        der = ssl.PEM_cert_to_DER_cert(out.read_text())
+        assert printed == ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+        # the written file is all a client needs to trust the node
+        assert (
+            await check_node(f"https://127.0.0.1:{port}", options=ClientOptions(ca_file=str(out)))
+            is NodeStatus.UP
+        )
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from appliance.labnode.app import LabNode
+from appliance.labnode.http.tls import self_signed
 
 from .conftest import Join
 
@@ -167,3 +168,60 @@ async def test_console_example_exits_when_the_node_disconnects_it_without_waitin
     await console.expect("* disconnected: Disconnected by an administrator")
     async with asyncio.timeout(WAIT):
         assert await console.process.wait() == 0
+
+
+async def test_console_example_trusts_a_ca_file_given_with_ca(tmp_path: Path) -> None:
+    certificate = self_signed(["127.0.0.1"])
+    ca_file = tmp_path / "labnode-cert.pem"
+    ca_file.write_bytes(certificate.cert_pem)
+    async with LabNode(
+        host="127.0.0.1", port=0, media=False, ssl_context=certificate.server_context()
+    ) as node:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(EXAMPLE),
+            node.url,
+            "meet",
+            "Console",
+            "--ca",
+            str(ca_file),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        client = Console(process)
+        try:
+            await client.expect("* connected as HOST")
+            await client.send("quit")
+            async with asyncio.timeout(WAIT):
+                assert await process.wait() == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+async def test_console_example_names_a_missing_ca_file_and_exits(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.pem"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLE),
+        "https://127.0.0.1:9",
+        "meet",
+        "Console",
+        "--ca",
+        str(missing),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    client = Console(process)
+    try:
+        line = await client.expect("* error:")
+        assert str(missing) in line and "no such file" in line
+        async with asyncio.timeout(WAIT):
+            assert await process.wait() == 1
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

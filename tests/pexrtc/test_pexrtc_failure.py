@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from appliance.backoff import Backoff
+from appliance.infinity.errors import CaFileUnreadable
 from appliance.infinity.options import ClientOptions, ReconnectPolicy
 from appliance.labnode.app import LabNode
 from appliance.media.encoders import install_codecs
@@ -75,5 +77,18 @@ async def test_conference_tidy_up_after_a_failure_ends_and_releases_the_devices(
             await conference.tidied_up()
         assert media.call.audio_out.source is None and media.call.video_out.source is None
         assert not media.active
+    finally:
+        await conference.close()
+
+
+async def test_conference_with_a_missing_ca_file_reports_onerror_naming_it(tmp_path: Path) -> None:
+    emitted = Emitted()
+    path = str(tmp_path / "site-ca.pem")
+    conference = Conference(emitted, ca_file=path)
+    try:
+        await conference.make_call("https://127.0.0.1:9", "meet", "Alice", call_type="none")
+        (message,) = await emitted.wait_for("onError", within=5.0)
+        assert path in message and "no such file" in message
+        assert isinstance(conference.last_error, CaFileUnreadable)
     finally:
         await conference.close()

@@ -43,6 +43,16 @@ class SelfSignedCertificate:
             context.load_cert_chain(cert_path, key_path)
         return context
 
+    def fingerprint_sha256(self) -> str:
+        """``AB:CD:...``: the certificate's SHA-256, as browsers and ``openssl x509 -fingerprint`` show it."""
+        digest = x509.load_pem_x509_certificate(self.cert_pem).fingerprint(hashes.SHA256())
+        return ":".join(f"{byte:02X}" for byte in digest)
+
+    def write_certificate(self, path: str) -> None:
+        """The certificate (never the key) as PEM, for clients to trust (``--ca``, ``ca_file``)."""
+        with open(path, "wb") as handle:
+            handle.write(self.cert_pem)
+
     def client_context(self) -> ssl.SSLContext:
         """A client context that trusts exactly this certificate."""
         return ssl.create_default_context(cadata=self.cert_pem.decode("ascii"))
