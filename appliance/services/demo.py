@@ -27,7 +27,15 @@ import av
 
 from appliance.config.profile import HwProfile, load_profile
 from appliance.errors import ApplianceError
+from appliance.infinity.events import Event
+from appliance.infinity.registration import (
+    Registered,
+    Registration,
+    RegistrationCredentials,
+    RegistrationLost,
+)
 from appliance.labnode.app import LabNode
+from appliance.labnode.state.registrar import ROOM_1_PASSWORD
 from appliance.log import get_logger
 from appliance.media.ice import use_host_addresses
 from appliance.media.sinks import DisplayFrame
@@ -69,6 +77,9 @@ class DemoSummary:
     room: str = ""
     profile: str = ""
     error: str | None = None
+    # the appliance's device alias registered for incoming calls (docs/being-called.md);
+    # the demo registers the lab node's built-in room-1, and nothing on another node
+    registered: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,8 +125,23 @@ async def run_demo(
         else:
             node_url = options.node_url
         summary.node = node_url
+        if options.node_url is None:
+            await _register(stack, node_url, summary)
         await _join_and_watch(options, profile, node_url, summary, on_frame)
     return summary
+
+
+async def _register(stack: contextlib.AsyncExitStack, node_url: str, summary: DemoSummary) -> None:
+    """Register the lab node's ``room-1`` for the demo's length; ``summary.registered`` follows it."""
+    registration = Registration(node_url, "room-1", RegistrationCredentials("room-1", ROOM_1_PASSWORD))
+
+    def follow(event: Event) -> None:
+        if isinstance(event, (Registered, RegistrationLost)):
+            summary.registered = registration.registered
+
+    registration.subscribe(follow)
+    stack.push_async_callback(registration.close)
+    registration.start()
 
 
 async def _join_and_watch(

@@ -194,3 +194,15 @@ async def test_being_called_automatically_dialled_room_joins_when_the_first_pers
             state = await watch.until(lambda s: s.call is CallState.IN_CALL)
             assert state.meeting.alias == "standup"
             await eventually(lambda: room_1(auto_dial_node, "standup") is not None)
+
+
+@pytest.mark.media
+async def test_being_called_auto_answers_into_the_meeting_with_media(media_node: LabNode) -> None:
+    site = called_site(media_node, auto_answer=True, call_type="video")
+    async with running_room(site) as (room, watch), host_in(media_node) as host:
+        await watch.until(registered)
+        await host.control.dial("room-1", role="GUEST")
+        await watch.until(lambda s: s.call is CallState.IN_CALL and s.meeting.alias == "meet")
+        await eventually(lambda: room_1(media_node) is not None and room_1(media_node).has_media)
+        pictures: list[Any] = []
+        await eventually(lambda: pictures.append(room.pictures.latest("main")) or pictures[-1] is not None)
