@@ -31,6 +31,7 @@ class _Command(Protocol):
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("appliance.config.cli", "check a site configuration file"),
     "profiles": ("appliance.config.profile_cli", "list and show hardware profiles"),
+    "site-import": ("appliance.config.bootpart_cli", "take in the boot partition's site file (image boot)"),
     "labnode": ("appliance.labnode.cli", "run the built-in lab conferencing node"),
     "demo": ("appliance.ui.demo_cli", "start the lab node and join it with real media"),
 }
