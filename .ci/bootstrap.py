@@ -6,6 +6,8 @@
     python3 .ci/bootstrap.py bench [bench options] # the benchmarks, printing ratios
     python3 .ci/bootstrap.py shake [--runs N]      # repeat the media tests, idle and beside a busy core
     python3 .ci/bootstrap.py newcomer              # the two commands in a fresh Debian 12 root (minutes)
+    python3 .ci/bootstrap.py image [build options] # the SD-card image (root; see image/README.md)
+    python3 .ci/bootstrap.py image-test            # boot that image in qemu-system-aarch64
 
 Standard library only, because it runs before anything is installed. It
 creates ``.venv`` beside the project, installs the project with its test
@@ -103,7 +105,7 @@ def protect_example_secrets(directory: Path | None = None) -> None:
 def job_test(args: list[str]) -> int:
     ensure_chromium()
     py = str(BIN / "python")
-    code = [d for d in ("appliance", "tests", "bench", "examples", ".ci") if (ROOT / d).exists()]
+    code = [d for d in ("appliance", "tests", "bench", "examples", ".ci", "image") if (ROOT / d).exists()]
     steps: list[tuple[str, list[str]]] = [
         ("lint", [py, "-m", "ruff", "check", *code]),
         ("format", [py, "-m", "ruff", "format", "--check", *code]),
@@ -131,6 +133,60 @@ def job_bench(args: list[str]) -> int:
     return run([str(BIN / "python"), "-m", "bench", *args])
 
 
+# command -> Debian package, for the image build (mmdebstrap under qemu-user) and its emulated boot.
+IMAGE_TOOLS = {
+    "mmdebstrap": "mmdebstrap",
+    "qemu-aarch64-static": "qemu-user-static",
+    "update-binfmts": "binfmt-support",
+    "arch-test": "arch-test",
+    "mkfs.vfat": "dosfstools",
+    "mcopy": "mtools",
+    "mkfs.ext4": "e2fsprogs",
+    "sfdisk": "fdisk",
+    "xz": "xz-utils",
+    "rauc": "rauc",
+    "mksquashfs": "squashfs-tools",
+    "openssl": "openssl",
+    "systemd-sysusers": "systemd",
+    "qemu-system-aarch64": "qemu-system-arm",
+}
+
+
+def ensure_image_tools() -> None:
+    missing = sorted({pkg for cmd, pkg in IMAGE_TOOLS.items() if not shutil.which(cmd)})
+    if missing:
+        apt_install(*missing)
+    # arm64 programs in the root being built run through qemu-user via binfmt_misc.
+    binfmt = Path("/proc/sys/fs/binfmt_misc")
+    if not (binfmt / "qemu-aarch64").exists():
+        if not (binfmt / "register").exists():
+            subprocess.call(["mount", "-t", "binfmt_misc", "binfmt_misc", str(binfmt)])
+        subprocess.call(["update-binfmts", "--enable", "qemu-aarch64"])
+    if not (binfmt / "qemu-aarch64").exists():
+        sys.exit("[bootstrap] arm64 emulation (binfmt_misc qemu-aarch64) is not available on this machine")
+
+
+def job_image(args: list[str]) -> int:
+    if os.geteuid() != 0:
+        sys.exit(
+            "[bootstrap] the image build runs as root (chroot, file ownership): "
+            "sudo python3 .ci/bootstrap.py image"
+        )
+    ensure_image_tools()
+    started = time.monotonic()
+    code = run(["nice", "-n", "15", str(BIN / "python"), "image/build.py", *args])
+    say(f"image build {'finished' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s")
+    return code
+
+
+def job_image_test(args: list[str]) -> int:
+    ensure_image_tools()
+    started = time.monotonic()
+    code = run(["nice", "-n", "15", str(BIN / "python"), "image/boot_test.py", *args])
+    say(f"image-test {'passed' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s")
+    return code
+
+
 def job_shake(args: list[str]) -> int:
     return run([str(BIN / "python"), str(ROOT / ".ci" / "shake.py"), *args])
 
@@ -140,7 +196,15 @@ def job_newcomer(args: list[str]) -> int:
     return run([sys.executable, str(ROOT / ".ci" / "newcomer.py"), *args])
 
 
-JOBS = {"test": job_test, "demo": job_demo, "bench": job_bench, "shake": job_shake, "newcomer": job_newcomer}
+JOBS = {
+    "test": job_test,
+    "demo": job_demo,
+    "bench": job_bench,
+    "shake": job_shake,
+    "newcomer": job_newcomer,
+    "image": job_image,
+    "image-test": job_image_test,
+}
 NEEDS_NO_VENV = {"newcomer"}
 
 
