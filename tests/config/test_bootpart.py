@@ -96,7 +96,9 @@ def test_import_site_unknown_profile_names_where_it_came_from(tmp_path: Path) ->
         import_site(boot, tmp_path / "run", tmp_path / "state", model=PI4)
 
 
-def test_site_import_cli_shows_the_reason_on_screen(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_site_import_cli_shows_the_reason_on_screen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     boot = boot_dir(tmp_path, extra="bandwidth_kbps = 10")
     screen = tmp_path / "tty1"
     args = argparse.Namespace(
