@@ -29,6 +29,8 @@ class _Command(Protocol):
 
 # name -> (module that provides add_arguments(parser) and run(args), help text)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("appliance.services.run_cli", "run the room: join the site's meeting and stay in it"),
+    "needs-attention": ("appliance.services.attention_cli", "say that the room daemon gave up restarting"),
     "config": ("appliance.config.cli", "check a site configuration file"),
     "profiles": ("appliance.config.profile_cli", "list and show hardware profiles"),
     "site-import": ("appliance.config.bootpart_cli", "take in the boot partition's site file (image boot)"),

@@ -102,6 +102,7 @@ class RoomController:
         self._liveness_task: asyncio.Task[None] | None = None
         self._layout_index = 0
         self._started = False
+        self._rest_started = False
         # Being called (docs/being-called.md): registration, answer policy, ring.
         self.calls_in = IncomingCalls(self, site, ring_output=lambda: playback_output(profile.audio_playback))
         # Standby and wake: presets, reset, TV power over CEC (docs/being-called.md).
@@ -140,15 +141,59 @@ class RoomController:
         for device in devices:
             if not device.present:
                 self._publish(api.DevicePresence(device))
+        await self._settle("site loaded")
+
+    async def _settle(self, cause: str) -> None:
+        """From a new site: SETUP_NEEDED when it lacks something, else IDLE and auto-join."""
         if self.site.setup_missing:
             missing = ", ".join(self.site.setup_missing)
             self._set(f"site file lacks {missing}", call=api.CallState.SETUP_NEEDED)
             return
-        self._set("site loaded", call=api.CallState.IDLE)
-        await self.rest.start()
+        self._set(cause, call=api.CallState.IDLE)
+        if not self._rest_started:  # once per process; a changed [standby] takes a restart
+            self._rest_started = True
+            await self.rest.start()
         await self.calls_in.start()
         if self.site.join.auto_join:
             self._start_runner("auto-join")
+
+    async def reconfigure(self, site: SiteConfig) -> None:
+        """Take a changed site file: leave what runs, then start over from it.
+
+        The hardware profile stays (devices are opened once per process);
+        a new profile takes a restart, which is logged.
+        """
+        if site.profile != self.site.profile:
+            log.warning("the site file names another profile; it takes effect at the next start")
+        await self.calls_in.close()
+        await self._stop_runner("site file changed")
+        self.site = site
+        self.rejoin = RejoinPolicy(site.join, self.clock)
+        self.calls_in = IncomingCalls(
+            self, site, ring_output=lambda: playback_output(self.profile.audio_playback)
+        )
+        self._set(
+            "site file changed",
+            room_name=site.room_name,
+            node=site.node.url,
+            setup_missing=site.setup_missing,
+            error=None,
+        )
+        await self._settle("site file changed")
+
+    def configuration_problem(self, message: str, *, usable: bool) -> None:
+        """A site file that cannot be used: say exactly what is wrong.
+
+        ``usable``: a good site is still running (it is kept; the error is
+        raised as an event and shown, the call goes on); otherwise the room
+        has nothing to run and waits in ERROR until the file is fixed.
+        """
+        error = api.RoomError(api.ErrorKind.CONFIGURATION, message)
+        if usable:
+            self._set("site file rejected; keeping the last good one", error=error)
+        else:
+            self._set("site file rejected", call=api.CallState.ERROR, error=error)
+        self._publish(api.ErrorRaised(error))
 
     async def stop(self) -> None:
         """Leave cleanly (token released, media hung up) and stop every task."""
