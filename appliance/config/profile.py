@@ -26,10 +26,14 @@ SDL_VIDEO_DRIVERS = ("kmsdrm", "x11", "wayland", "dummy", "offscreen")
 CAPTURE_FORMATS = ("v4l2", "lavfi", "alsa", "pulse", "file")
 PLAYBACK_FORMATS = ("alsa", "pulse", "null", "file")
 PIN_FACTORIES = ("lgpio", "rpigpio", "pigpio", "native", "mock")
-VISCA_DRIVERS = ("serial", "fake", "none")
+VISCA_DRIVERS = ("serial", "ip", "fake", "none")
+FAKE_TRANSPORTS = ("serial", "ip")
 CEC_DRIVERS = ("cec-ctl", "fake", "none")
-BUTTON_ACTIONS = ("mute", "camera_privacy", "hand", "hangup", "preset")
-LED_ROLES = ("in_call", "muted", "hand", "error")
+BUTTON_ACTIONS = ("mute", "camera_privacy", "hand", "hangup", "preset", "fecc")
+FECC_DIRECTIONS = {"pan": ("left", "right"), "tilt": ("up", "down"), "zoom": ("in", "out")}
+UDEV_ROLES = ("camera", "microphone", "speaker", "ptz", "screenshare")
+UDEV_SUBSYSTEMS = ("video4linux", "sound", "tty", "usb")
+LED_ROLES = ("in_call", "muted", "hand", "error", "standby")
 
 # Raspberry Pi 40-pin header: physical pin -> BCM GPIO number.
 _BOARD_TO_BCM = {
@@ -72,6 +76,9 @@ class CaptureSpec:
     format: str
     device: str
     options: dict[str, str] = field(default_factory=dict)
+    # video only: send a (width, height) view cropped from this picture and moved by the
+    # fake PTZ camera's pan/tilt/zoom (the virtual camera; docs/hardware.md)
+    ptz_view: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,9 @@ class ButtonSpec:
     bounce_s: float = 0.02
     hold_s: float = 1.5
     preset: int | None = None  # camera preset number, for action "preset"
+    fecc_axis: str = ""  # action "fecc": pan / tilt / zoom
+    fecc_direction: str = ""  # left/right, up/down, in/out
+    fecc_target: str = ""  # participant display name or uuid; "" = the main speaker / gateway far end
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +118,9 @@ class ViscaSpec:
     driver: str = "none"
     port: str = ""
     baudrate: int = 9600
+    host: str = ""  # driver "ip": the camera's address
+    ip_port: int = 52381  # driver "ip": VISCA over IP's UDP port
+    fake_transport: str = "serial"  # driver "fake": the fake camera's pty ("serial") or UDP socket ("ip")
     address: int = 1
     pan_speed: int = 12  # 1-24
     tilt_speed: int = 10  # 1-20
@@ -133,6 +146,8 @@ class UdevRule:
     subsystem: str
     id_vendor: str = ""
     id_model: str = ""
+    serial: str = ""  # ID_SERIAL_SHORT, to tell two identical cameras apart
+    by_path: str = ""  # ID_PATH, e.g. "platform-fd500000.pcie-pci-0000:01:00.0-usb-0:1.3:1.0"
     name_contains: str = ""
 
 
@@ -274,6 +289,13 @@ def parse_profile(name: str, path: Path, data: dict[str, Any]) -> HwProfile:
     if tracking is not None and visca.driver == "none":
         raise top.error("tracking", "speaker tracking recalls PTZ presets: [visca] driver must not be 'none'")
     assert video_capture is not None and audio_capture is not None
+    if video_capture.ptz_view is not None and visca.driver != "fake":
+        raise ConfigError(
+            f"{path}: [video_capture] ptz_view: only a profile with [visca] driver = 'fake' has a"
+            f" virtual PTZ view (driver is {visca.driver!r})",
+            file=str(path),
+            key="video_capture.ptz_view",
+        )
     return HwProfile(
         name=name,
         file=path,
@@ -322,8 +344,15 @@ def _capture(top: Table, key: str, *, required: bool) -> CaptureSpec | None:
             value = options_table.text(option)
             options[option] = value
         options_table.finish()
+    ptz_view = None
+    if key == "video_capture" and table.has("ptz_view"):
+        raw = table.text("ptz_view")
+        match = re.fullmatch(r"(\d+)x(\d+)", raw)
+        if not match or not (16 <= int(match.group(1)) <= 3840 and 16 <= int(match.group(2)) <= 2160):
+            raise table.invalid("ptz_view", "a size like '640x360' (16x16 to 3840x2160)", repr(raw))
+        ptz_view = (int(match.group(1)), int(match.group(2)))
     table.finish()
-    return CaptureSpec(format=fmt, device=device, options=options)
+    return CaptureSpec(format=fmt, device=device, options=options, ptz_view=ptz_view)
 
 
 def _playback(top: Table) -> PlaybackSpec:
@@ -369,6 +398,11 @@ def _gpio(top: Table) -> GpioSpec:
         preset = button.integer("preset", None, min=0, max=127)
         if action == "preset" and preset is None:
             raise button.error("preset", "expected a camera preset number for a preset button")
+        axis = direction = target = ""
+        if action == "fecc":
+            axis = button.text("axis", choices=tuple(FECC_DIRECTIONS))
+            direction = button.text("direction", choices=FECC_DIRECTIONS[axis])
+            target = button.text("target", "")
         bounce_s = button.number("bounce_s", 0.02, min=0.0, max=1.0)
         hold_s = button.number("hold_s", 1.5, min=0.0, exclusive_min=True, max=30.0)
         buttons[name] = ButtonSpec(
@@ -378,6 +412,9 @@ def _gpio(top: Table) -> GpioSpec:
             bounce_s=bounce_s,
             hold_s=hold_s,
             preset=preset,
+            fecc_axis=axis,
+            fecc_direction=direction,
+            fecc_target=target,
         )
         button.finish()
     leds: dict[str, LedSpec] = {}
@@ -402,6 +439,9 @@ def _visca(top: Table) -> ViscaSpec:
         driver=driver,
         port=table.text("port", "", non_empty=driver == "serial"),
         baudrate=table.integer("baudrate", 9600, min=1200, max=115200),
+        host=table.text("host", "", non_empty=driver == "ip"),
+        ip_port=table.integer("ip_port", 52381, min=1, max=65535),
+        fake_transport=table.text("fake_transport", "serial", choices=FAKE_TRANSPORTS),
         address=table.integer("address", 1, min=1, max=7),
         pan_speed=table.integer("pan_speed", 12, min=1, max=24),
         tilt_speed=table.integer("tilt_speed", 10, min=1, max=20),
@@ -411,6 +451,15 @@ def _visca(top: Table) -> ViscaSpec:
     table.finish()
     if driver == "serial" and not spec.port:
         raise table.error("port", "expected a serial device path for driver 'serial', found nothing")
+    if driver == "ip" and not spec.host:
+        raise table.error(
+            "host", "expected the camera's IP address or host name for driver 'ip', found nothing"
+        )
+    if driver != "serial" and table.has("port"):
+        raise table.error("port", f"only driver 'serial' has a port (driver is {driver!r})")
+    if driver != "ip" and (table.has("host") or table.has("ip_port")):
+        key = "host" if table.has("host") else "ip_port"
+        raise table.error(key, f"only driver 'ip' has {key} (driver is {driver!r})")
     return spec
 
 
@@ -434,10 +483,12 @@ def _cec(top: Table) -> CecSpec:
 
 def _udev_rule(table: Table) -> UdevRule:
     rule = UdevRule(
-        role=table.text("role", choices=("camera", "microphone", "speaker", "ptz", "screenshare")),
-        subsystem=table.text("subsystem", choices=("video4linux", "sound", "tty", "usb")),
+        role=table.text("role", choices=UDEV_ROLES),
+        subsystem=table.text("subsystem", choices=UDEV_SUBSYSTEMS),
         id_vendor=table.text("id_vendor", ""),
         id_model=table.text("id_model", ""),
+        serial=table.text("serial", ""),
+        by_path=table.text("by_path", ""),
         name_contains=table.text("name_contains", ""),
     )
     table.finish()

@@ -40,6 +40,7 @@ from appliance.errors import MediaError
 from appliance.log import get_logger
 from appliance.media.mic_array import ArraySetup
 from appliance.media.processing import AudioProcessor
+from appliance.media.viewport import ViewportTrack, ViewSource, centred
 
 log = get_logger(__name__)
 
@@ -67,6 +68,10 @@ class DeviceSpec:
     device: str
     options: Mapping[str, str] = field(default_factory=dict)
     array: ArraySetup | None = None
+    # video: send a view_size window of the picture, moved by view() (a virtual PTZ camera;
+    # appliance.media.viewport); None sends the picture as captured
+    view_size: tuple[int, int] | None = None
+    view: ViewSource | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         return f"{self.format}:{self.device}"
@@ -221,9 +226,16 @@ async def open_capture(
     max_fps: float | None = None,
     processor: AudioProcessor | None = None,
     deadline_s: float = DEVICE_OPEN_DEADLINE_S,
-) -> CaptureTrack:
-    """Open ``spec`` and return a live track; :class:`MediaError` names the device if it fails."""
-    return await CaptureTrack(spec, max_fps=max_fps, processor=processor).open(deadline_s)
+) -> CaptureTrack | ViewportTrack:
+    """Open ``spec`` and return a live track; :class:`MediaError` names the device if it fails.
+
+    A spec with a ``view_size`` is a virtual PTZ camera: the track sends the
+    window of the captured picture that ``spec.view`` points at.
+    """
+    track = await CaptureTrack(spec, max_fps=max_fps, processor=processor).open(deadline_s)
+    if spec.kind == "video" and spec.view_size is not None:
+        return ViewportTrack(track, spec.view or centred, spec.view_size)
+    return track
 
 
 class ThrottledTrack(MediaStreamTrack):  # type: ignore[misc]

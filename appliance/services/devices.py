@@ -17,15 +17,23 @@ from appliance.media.encoders import CodecSettings, install_codecs
 from appliance.media.mic_array import ArrayGeometry, ArraySetup, DirectionFeed
 from appliance.media.sinks import AudioOutput
 from appliance.media.sources import DeviceSpec
+from appliance.media.viewport import ViewSource
 from appliance.services.room_api import DeviceRole, DeviceStatus, SpeechDirection
 
 # PyAV output format for each playback kind the profile allows.
 _PLAYBACK_FORMATS = {"alsa": "alsa", "pulse": "pulse", "file": "wav", "null": "null"}
 
 
-def capture_device(kind: str, capture: CaptureSpec) -> DeviceSpec:
-    """A profile's capture section as the media engine's device description."""
-    return DeviceSpec(kind, capture.format, capture.device, dict(capture.options))
+def capture_device(kind: str, capture: CaptureSpec, view: ViewSource | None = None) -> DeviceSpec:
+    """A profile's capture section as the media engine's device description.
+
+    A ``ptz_view`` (the ``ci-virtual`` profile's virtual PTZ camera) sends a
+    window of the picture moved by ``view`` (the fake VISCA camera's
+    ``FakeViscaCamera.view``); without one the window stays centred.
+    """
+    return DeviceSpec(
+        kind, capture.format, capture.device, dict(capture.options), view_size=capture.ptz_view, view=view
+    )
 
 
 def array_device(array: ArraySpec, directions: DirectionFeed | None = None) -> DeviceSpec:

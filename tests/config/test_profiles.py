@@ -48,6 +48,23 @@ def test_profiles_ci_virtual_uses_only_virtual_devices() -> None:
     assert profile.visca.driver == "fake"
 
 
+def test_profiles_ci_virtual_has_a_virtual_ptz_view_and_fecc_buttons() -> None:
+    profile = load_profile("ci-virtual")
+    assert profile.video_capture.ptz_view == (640, 360)
+    far_right = profile.gpio.buttons["far_right"]
+    assert (far_right.action, far_right.fecc_axis, far_right.fecc_direction) == ("fecc", "pan", "right")
+    assert "standby" in profile.gpio.leds
+
+
+def test_profiles_udev_rules_match_by_serial_and_path() -> None:
+    text = (REPO / "hw_profiles" / "ci-virtual.toml").read_text() + (
+        '\n[[udev]]\nrole = "camera"\nsubsystem = "video4linux"\nserial = "ABC123"\n'
+        'by_path = "platform-xhci-hcd.0-usb-0:1:1.0"\n'
+    )
+    profile = parse_profile("x", Path("x.toml"), tomllib.loads(text))
+    assert (profile.udev[0].serial, profile.udev[0].by_path) == ("ABC123", "platform-xhci-hcd.0-usb-0:1:1.0")
+
+
 def test_profiles_defaults_are_filled_in() -> None:
     button = load_profile("rpi4-usbcam").gpio.buttons["hand"]
     assert (button.pull_up, button.bounce_s, button.hold_s) == (True, 0.02, 1.5)
@@ -83,7 +100,10 @@ BROKEN = {
         "[gpio.buttons.hand] pin: GPIO17 is already used by button mute",
     ),
     "missing_video_capture": (
-        _broken("", '[video_capture]\nformat = "lavfi"\ndevice = "testsrc2=size=640x360:rate=15"\n'),
+        _broken(
+            "",
+            '[video_capture]\nformat = "lavfi"\ndevice = "testsrc2=size=1280x720:rate=15"\nptz_view = "640x360"\n',
+        ),
         "[video_capture]: expected a table, found nothing (the table is required)",
     ),
     "missing_decoder_list": (
@@ -105,6 +125,38 @@ BROKEN = {
     "bad_sdl_driver": (
         _broken('sdl_video_driver = "directfb"', 'sdl_video_driver = "dummy"'),
         "found 'directfb'",
+    ),
+    "ip_visca_without_host": (
+        _broken('driver = "ip"', 'driver = "fake"'),
+        "[visca] host: expected the camera's IP address or host name for driver 'ip', found nothing",
+    ),
+    "port_on_ip_visca": (
+        _broken('driver = "ip"\nhost = "10.0.0.9"\nport = "/dev/ttyUSB0"', 'driver = "fake"'),
+        "[visca] port: only driver 'serial' has a port",
+    ),
+    "ip_port_out_of_range": (
+        _broken('driver = "ip"\nhost = "10.0.0.9"\nip_port = 70000', 'driver = "fake"'),
+        "[visca] ip_port: expected a whole number from 1 to 65535, found 70000",
+    ),
+    "ptz_view_without_fake_camera": (
+        _broken('driver = "none"', 'driver = "fake"'),
+        "[video_capture] ptz_view: only a profile with [visca] driver = 'fake'",
+    ),
+    "bad_ptz_view": (
+        _broken('ptz_view = "wide"', 'ptz_view = "640x360"'),
+        "[video_capture] ptz_view: expected a size like '640x360'",
+    ),
+    "fecc_button_without_axis": (
+        _broken('action = "fecc"\ndirection = "left"', 'action = "fecc"\naxis = "pan"\ndirection = "left"'),
+        "[gpio.buttons.far_left] axis: expected one of 'pan', 'tilt', 'zoom', found nothing",
+    ),
+    "fecc_button_wrong_direction": (
+        _broken('axis = "pan"\ndirection = "up"', 'axis = "pan"\ndirection = "left"'),
+        "[gpio.buttons.far_left] direction: expected one of 'left', 'right', found 'up'",
+    ),
+    "bad_udev_key": (
+        _broken('\n[[udev]]\nrole = "camera"\nsubsystem = "video4linux"\nid_serial = "X"\n'),
+        "[udev[0]] id_serial: unknown key",
     ),
     "bad_udev_vendor": (
         _broken('\n[[udev]]\nrole = "camera"\nsubsystem = "video4linux"\nid_vendor = "logi"\n'),

@@ -14,6 +14,7 @@ import pytest
 from appliance.config.profile import CaptureSpec, PlaybackSpec, load_profile
 from appliance.media.encoders import current_selection, uninstall_codecs
 from appliance.media.mic_array import DirectionEstimate, DirectionFeed
+from appliance.media.sources import open_capture
 from appliance.services.devices import (
     capture_device,
     install_profile_codecs,
@@ -34,7 +35,17 @@ def test_devices_ci_virtual_capture_opens_the_test_source() -> None:
     capture = load_profile("ci-virtual").video_capture
     with av.open(capture.device, format=capture.format, options=dict(capture.options)) as container:
         frame = next(container.decode(video=0))
-    assert (frame.width, frame.height) == (640, 360)
+    assert (frame.width, frame.height) == (1280, 720)
+
+
+async def test_devices_ci_virtual_sends_the_ptz_view_of_its_test_source() -> None:
+    spec = capture_device("video", load_profile("ci-virtual").video_capture, view=lambda: (0.5, 0.0, 0.0))
+    track = await open_capture(spec)
+    try:
+        frame = await track.recv()
+        assert (frame.width, frame.height) == (640, 360)
+    finally:
+        track.stop()
 
 
 def test_devices_file_playback_writes_a_wav_file(tmp_path: Path) -> None:
