@@ -237,6 +237,9 @@ class SendFecc:
     axis: Literal["pan", "tilt", "zoom"]
     direction: Literal["left", "right", "up", "down", "in", "out"]
     target: str = ""
+    # how long the far end keeps moving without another signal; 0 means the document's
+    # recommendation: 1000 ms for start, 200 ms for continue (appliance/services/fecc.py)
+    timeout_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)

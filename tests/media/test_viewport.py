@@ -74,4 +74,4 @@ async def test_viewport_capture_spec_with_a_view_size_opens_a_moving_view() -> N
 @pytest.mark.parametrize("view", [(0.0, 0.0, 0.0), (0.3, -0.7, 0.9)])
 def test_viewport_window_stays_inside_the_source(view: tuple[float, float, float]) -> None:
     x, y, w, h = crop_window(SOURCE, view, 16 / 9)
-    assert 0 <= x and x + w <= SOURCE[0] and 0 <= y and y + h <= SOURCE[1]
+    assert x >= 0 and x + w <= SOURCE[0] and y >= 0 and y + h <= SOURCE[1]
