@@ -95,9 +95,11 @@ class ButtonSpec:
     bounce_s: float = 0.02
     hold_s: float = 1.5
     preset: int | None = None  # camera preset number, for action "preset"
-    fecc_axis: str = ""  # action "fecc": pan / tilt / zoom
-    fecc_direction: str = ""  # left/right, up/down, in/out
-    fecc_target: str = ""  # participant display name or uuid; "" = the main speaker / gateway far end
+    # action "fecc" only (None otherwise): pan / tilt / zoom; left/right, up/down, in/out; and the
+    # participant (display name or uuid) to control, "" for the far end of a gateway call
+    fecc_axis: str | None = None
+    fecc_direction: str | None = None
+    fecc_target: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +400,7 @@ def _gpio(top: Table) -> GpioSpec:
         preset = button.integer("preset", None, min=0, max=127)
         if action == "preset" and preset is None:
             raise button.error("preset", "expected a camera preset number for a preset button")
-        axis = direction = target = ""
+        axis = direction = target = None
         if action == "fecc":
             axis = button.text("axis", choices=tuple(FECC_DIRECTIONS))
             direction = button.text("direction", choices=FECC_DIRECTIONS[axis])

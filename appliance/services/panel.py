@@ -250,11 +250,11 @@ class Panel:
         return []
 
     def _fecc(self, button: ButtonSpec, gesture: Gesture, state: RoomState) -> None:
-        target = button.fecc_target
+        target = button.fecc_target or ""
         if target:
             match = next((p for p in state.participants if target in (p.uuid, p.display_name)), None)
             target = match.uuid if match is not None else target
-        axis, direction = button.fecc_axis, button.fecc_direction
+        axis, direction = button.fecc_axis or "", button.fecc_direction or ""
         if gesture is Gesture.PRESS:
             work = self.fecc.press(axis, direction, target)
         elif gesture in (Gesture.SHORT, Gesture.LONG):
