@@ -139,7 +139,7 @@ BROKEN = {
         "[visca] ip_port: expected a whole number from 1 to 65535, found 70000",
     ),
     "ptz_view_without_fake_camera": (
-        _broken('driver = "none"', 'driver = "fake"'),
+        _broken('driver = "ip"\nhost = "10.0.0.9"', 'driver = "fake"'),
         "[video_capture] ptz_view: only a profile with [visca] driver = 'fake'",
     ),
     "bad_ptz_view": (
