@@ -98,23 +98,25 @@ class RegistrationGrant:
     version_id: str | None = None
 
 
+# Registering again after a network or node failure: 1, 2, 4 ... 60 s.
+REGISTER_RETRY: Final = Backoff(first=1.0, factor=2.0, cap=60.0)
+
+
 @dataclass(frozen=True, slots=True)
 class RegistrationPolicy:
     """How soon to register again after a failure.
 
-    Attempt ``n`` after a network or node failure waits ``retry_initial_s *
-    2**(n-1)``, at most ``retry_max_s``. Refused credentials wait
-    ``credentials_retry_s`` every time: slow, because only a person can fix
-    them, but not never, because that person may fix them on the node.
+    Attempt ``n`` after a network or node failure waits ``retry.delay(n)``
+    (the shared :class:`~appliance.backoff.Backoff`: 1 s doubling to 60 s by
+    default). Refused credentials wait ``credentials_retry_s`` every time:
+    slow, because only a person can fix them, but not never, because that
+    person may fix them on the node.
     """
 
-    retry_initial_s: float = 1.0
-    retry_max_s: float = 60.0
+    retry: Backoff = REGISTER_RETRY
     credentials_retry_s: float = 300.0
 
     def __post_init__(self) -> None:
-        if not 0 < self.retry_initial_s <= self.retry_max_s:
-            raise ValueError("RegistrationPolicy: expected 0 < retry_initial_s <= retry_max_s")
         if self.credentials_retry_s <= 0:
             raise ValueError("RegistrationPolicy.credentials_retry_s: expected a positive number")
 
@@ -122,7 +124,7 @@ class RegistrationPolicy:
         """Seconds to wait before registering again after ``failures`` failures in a row."""
         if isinstance(error, InvalidCredentials):
             return self.credentials_retry_s
-        return Backoff(self.retry_initial_s, 2.0, self.retry_max_s).delay(max(1, failures))
+        return self.retry.delay(max(1, failures))
 
 
 # --- events ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from appliance import log
+from appliance.backoff import Backoff
 from appliance.infinity import ClientOptions, InvalidCredentials
 from appliance.infinity.events import Event, MalformedEvent, UnknownEvent
 from appliance.infinity.registration import (
@@ -85,7 +86,7 @@ async def test_registration_wrong_password_retries_slowly(
             third.set()
             await asyncio.Event().wait()
 
-    policy = RegistrationPolicy(retry_initial_s=1.0, retry_max_s=60.0, credentials_retry_s=300.0)
+    policy = RegistrationPolicy(credentials_retry_s=300.0)
     reg = registration(registrar, fast, password="wrong-password", policy=policy, sleep=record)
     reg.start()
     try:
@@ -110,7 +111,7 @@ async def test_registration_node_down_backs_off_doubling(
             enough.set()
             await asyncio.Event().wait()
 
-    policy = RegistrationPolicy(retry_initial_s=1.0, retry_max_s=8.0)
+    policy = RegistrationPolicy(retry=Backoff(first=1.0, factor=2.0, cap=8.0))
     reg = registration(registrar, fast, policy=policy, sleep=record)
     reg.start()
     try:
