@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 UNITS = sorted((REPO / "systemd").glob("*.service"))
-INSTALLED_AT = "/opt/appliance/.venv/bin/appliance"
+INSTALLED_AT = "/opt/appliance/venv/bin/appliance"
 
 
 def _systemd_analyze() -> str:

@@ -10,7 +10,8 @@ policy"), so every rule is tested without a node or a sleep:
 * a meeting that ended is not fought: the room rests ``after_end_s``
   (and until the schedule opens) before it joins again;
 * a wrong PIN from the site file is an error, never a retry loop;
-* waits grow by the backoff from ``backoff_initial_s`` to ``backoff_max_s``;
+* waits double from ``backoff_initial_s`` up to ``backoff_max_s``, ±20 %
+  jitter (:class:`appliance.backoff.Backoff`);
   with ``schedule`` set, (re)joins happen only inside its windows;
 * ``max_attempts`` failed joins in a row end in the ERROR state.
 """
@@ -22,13 +23,21 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
+from appliance.backoff import Backoff
 from appliance.config.site import JoinPolicy
 from appliance.config.site import RejoinPolicy as Setting
 from appliance.infinity.errors import InvalidPin
 from appliance.services.clock import Clock
 from appliance.services.room_api import DisconnectCause
 
-_LOSSES = frozenset({DisconnectCause.NETWORK, DisconnectCause.NODE_RESTART, DisconnectCause.MEDIA})
+# Rejoin waits spread over ±20 %: rooms restarted by one outage do not retry in step,
+# and two rooms with the same name never stay in lockstep against each other.
+JITTER = 0.2
+
+
+def rejoin_backoff(join: JoinPolicy) -> Backoff:
+    """``[join] backoff_initial_s`` doubling up to ``backoff_max_s``, with :data:`JITTER`."""
+    return Backoff(first=join.backoff_initial_s, factor=2.0, cap=join.backoff_max_s, jitter=JITTER)
 
 
 class Action(enum.StrEnum):
@@ -54,6 +63,7 @@ class RejoinPolicy:
         self.counts: Counter[DisconnectCause] = Counter()
         self.failures = 0  # attempts in a row that did not reach the meeting
         self._random = random.Random(seed)
+        self._backoff = rejoin_backoff(join)
 
     def joined(self) -> None:
         """The room is in the meeting: the next loss starts from the shortest wait."""
@@ -67,9 +77,8 @@ class RejoinPolicy:
         return schedule.seconds_until_open(self.clock.wall())
 
     def backoff(self, failures: int) -> float:
-        """The wait before rejoin attempt ``failures`` (1-based)."""
-        join = self.join
-        return min(join.backoff_max_s, join.backoff_initial_s)
+        """The wait before rejoin attempt ``failures`` (1-based), jittered by the room's own draw."""
+        return self._backoff.delay(failures, self._random.random)
 
     def after(self, cause: DisconnectCause, error: Exception | None = None) -> Decision:
         """Count the end of a call and decide what comes next."""

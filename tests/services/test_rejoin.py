@@ -16,9 +16,9 @@ from appliance.services.room_api import DisconnectCause
 MONDAY_8 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
 
-def policy(clock: ManualClock | None = None, **join: object) -> RejoinPolicy:
+def policy(clock: ManualClock | None = None, seed: int = 1, **join: object) -> RejoinPolicy:
     settings = dataclasses.replace(JoinPolicy(), **join)  # type: ignore[arg-type]
-    return RejoinPolicy(settings, clock or ManualClock(MONDAY_8), seed=1)
+    return RejoinPolicy(settings, clock or ManualClock(MONDAY_8), seed=seed)
 
 
 def test_rejoin_network_loss_is_rejoined() -> None:
@@ -84,3 +84,16 @@ def test_rejoin_outside_the_schedule_waits_in_standby_until_it_opens() -> None:
 def test_rejoin_inside_the_schedule_rejoins() -> None:
     decision = policy(schedule=parse_schedule("weekdays 07:00-19:00")).after(DisconnectCause.NETWORK)
     assert decision.action is Action.REJOIN
+
+
+def test_rejoin_waits_double_up_to_the_cap() -> None:
+    rejoin = policy(backoff_initial_s=1.0, backoff_max_s=8.0)
+    delays = [rejoin.after(DisconnectCause.NETWORK).delay_s for _ in range(6)]
+    assert all(d is not None for d in delays)
+    bases = [1, 2, 4, 8, 8, 8]
+    assert all(0.8 * b <= d <= min(8.0, 1.2 * b) for b, d in zip(bases, delays, strict=True))  # type: ignore[operator]
+
+
+def test_rejoin_two_rooms_draw_different_waits() -> None:
+    first, second = policy(seed=1), policy(seed=2)
+    assert first.after(DisconnectCause.NETWORK).delay_s != second.after(DisconnectCause.NETWORK).delay_s
