@@ -39,9 +39,9 @@ _MEETING: Final = frozenset({api.CallState.IN_CALL, api.CallState.LEAVING})
 
 
 class CameraPresets(Protocol):
-    """What rest and wake need of a PTZ driver: recall a stored preset."""
+    """What rest and wake need of a PTZ driver (:class:`appliance.hw.visca.driver.PtzCamera`)."""
 
-    async def recall_preset(self, preset: int) -> None: ...
+    async def preset_recall(self, preset: int) -> None: ...
 
 
 class RestHost(Protocol):
@@ -122,26 +122,26 @@ class RoomRest:
     # --- rest and wake -----------------------------------------------------------------
 
     async def _rest(self) -> None:
-        self.rests += 1
         log.info("room resting", extra={"context": {"event": "room.rest"}})
         await self._room.submit(api.MuteMicrophone(False))
         self._room.update("reset for the next meeting", hand_raised=False)
         await self._preset(self.settings.privacy_preset, "privacy")
         if self.display is not None:
             self.display.power(False)
+        self.rests += 1  # counted once every step was taken (tests and the bench wait on it)
 
     async def _wake(self, new: api.RoomState) -> None:
-        self.wakes += 1
         log.info("room awake", extra={"context": {"event": "room.wake", "call": new.call.value}})
         if self.display is not None:
             self.display.power(True)
         await self._preset(self.settings.home_preset, "home")
+        self.wakes += 1
 
     async def _preset(self, preset: int | None, which: str) -> None:
         if preset is None or self.camera is None:
             return
         try:
-            await self.camera.recall_preset(preset)
+            await self.camera.preset_recall(preset)
         except ApplianceError as exc:
             log.warning("camera did not take its %s preset %d: %s", which, preset, exc)
 

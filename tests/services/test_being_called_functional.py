@@ -17,6 +17,7 @@ from appliance.labnode.state.registrar import ROOM_1_PASSWORD
 from appliance.labnode.state.rooms import RoomConfig, builtin_rooms
 from appliance.services.room_api import Answer, CallState, Decline, ErrorKind, IncomingCallEvent
 from tests.support.daemon import eventually, lab_site, running_room
+from tests.support.panel import panel_bench
 
 
 def called_site(node: LabNode, *, password: str = ROOM_1_PASSWORD, **answer: Any) -> SiteConfig:
@@ -206,3 +207,29 @@ async def test_being_called_auto_answers_into_the_meeting_with_media(media_node:
         await eventually(lambda: room_1(media_node) is not None and room_1(media_node).has_media)
         pictures: list[Any] = []
         await eventually(lambda: pictures.append(room.pictures.latest("main")) or pictures[-1] is not None)
+
+
+async def test_being_called_answered_from_the_button_panel(signalling_node: LabNode) -> None:
+    async with running_room(called_site(signalling_node)) as (room, watch), host_in(signalling_node) as host:
+        await watch.until(registered)
+        async with panel_bench(room) as panel:  # type: ignore[arg-type]
+            await host.control.dial("room-1", role="GUEST")
+            await watch.until(lambda s: s.call is CallState.RINGING)
+            await panel.tap("hangup")  # a short press of join/hang-up answers a ringing call
+            state = await watch.until(lambda s: s.call is CallState.IN_CALL)
+        assert state.meeting.alias == "meet"
+        await eventually(lambda: room_1(signalling_node) is not None)
+
+
+async def test_being_called_declined_from_the_button_panel(signalling_node: LabNode) -> None:
+    async with running_room(called_site(signalling_node)) as (room, watch), host_in(signalling_node) as host:
+        await watch.until(registered)
+        async with panel_bench(room) as panel:  # type: ignore[arg-type]
+            await host.control.dial("room-1", role="GUEST")
+            await watch.until(lambda s: s.call is CallState.RINGING)
+            await panel.press("hangup")
+            await panel.clock.advance(2.0)  # held past hold_s: decline
+            await panel.release("hangup")
+            state = await watch.until(lambda s: s.incoming is None)
+        assert state.call is CallState.IDLE
+        assert room_1(signalling_node) is None

@@ -14,10 +14,11 @@ import pytest
 from appliance.config.incoming import StandbyConfig
 from appliance.labnode.app import LabNode
 from appliance.services.clock import ManualClock
-from appliance.services.room_api import CallState, Leave, MuteMicrophone, Standby
+from appliance.services.room_api import CallState, Leave, MuteMicrophone, Standby, Wake
 from appliance.ui.keymap import key_down
 from appliance.ui.model import KioskModel
 from tests.support.daemon import eventually, lab_site, running_room
+from tests.support.visca import camera_on
 
 
 def in_call(state: Any) -> bool:
@@ -96,3 +97,26 @@ async def test_standby_releases_the_camera_and_microphone(media_node: LabNode) -
         await watch.until(standby)
         await eventually(lambda: capture_threads() == [])
         await asyncio.sleep(0)
+
+
+async def test_standby_turns_the_ptz_camera_to_privacy_and_wake_brings_it_home(
+    signalling_node: LabNode,
+) -> None:
+    site = dataclasses.replace(
+        lab_site(signalling_node.url, call_type="none"),
+        standby=StandbyConfig(privacy_preset=9, home_preset=1),
+    )
+    async with camera_on("serial") as (_fake, camera, _), running_room(site) as (room, watch):
+        await camera.move_to(-700, -300, 24, 20)
+        await camera.preset_store(9)  # facing the wall
+        await camera.home()
+        await camera.preset_store(1)
+        room.rest.camera = camera
+        await watch.until(in_call)
+        await room.submit(Leave())  # after the meeting: standby
+        await watch.until(standby)
+        await eventually(lambda: room.rest.rests == 1)
+        assert await camera.position() == (-700, -300)
+        await room.submit(Wake("button"))
+        await eventually(lambda: room.rest.wakes == 1)
+        assert await camera.position() == (0, 0)
