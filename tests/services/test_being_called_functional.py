@@ -15,7 +15,7 @@ from appliance.infinity import IncomingCall, InfinitySession
 from appliance.labnode.app import LabNode
 from appliance.labnode.state.registrar import ROOM_1_PASSWORD
 from appliance.labnode.state.rooms import RoomConfig, builtin_rooms
-from appliance.services.room_api import Answer, CallState, Decline, ErrorKind, IncomingCallEvent
+from appliance.services.room_api import Answer, CallState, Decline, ErrorKind, IncomingCallEvent, Standby
 from tests.support.daemon import eventually, lab_site, running_room
 from tests.support.panel import panel_bench
 
@@ -233,3 +233,19 @@ async def test_being_called_declined_from_the_button_panel(signalling_node: LabN
             state = await watch.until(lambda s: s.incoming is None)
         assert state.call is CallState.IDLE
         assert room_1(signalling_node) is None
+
+
+async def test_being_called_in_standby_wakes_the_tv_and_declining_rests_again(
+    signalling_node: LabNode,
+) -> None:
+    async with running_room(called_site(signalling_node)) as (room, watch), host_in(signalling_node) as host:
+        await watch.until(registered)
+        await room.submit(Standby())
+        tv = room.rest.display.fake  # type: ignore[union-attr]
+        await eventually(lambda: tv.power == "standby")
+        await host.control.dial("room-1", role="GUEST")
+        await watch.until(lambda s: s.call is CallState.RINGING)
+        await eventually(lambda: tv.power == "on")
+        assert (await room.submit(Decline())).ok
+        await watch.until(lambda s: s.call is CallState.STANDBY)
+        await eventually(lambda: tv.power == "standby")
