@@ -67,6 +67,18 @@ def run(args: argparse.Namespace) -> int:
     join = site.join
     schedule = f" schedule={join.schedule.text!r}" if join.schedule else ""
     print(f"  join        auto_join={join.auto_join} rejoin={join.rejoin.value}{schedule}")
+    if site.registration is not None:
+        registration = site.registration
+        print(f"  registration {registration.alias}  as user {registration.username!r}, password set")
+    answer = site.answer
+    delay = f" after {answer.delay_s:g} s" if answer.auto_answer else ""
+    print(
+        f"  answer      auto_answer={answer.auto_answer}{delay} muted={answer.muted} "
+        f"during_meeting={answer.during_meeting.value}"
+    )
+    rest = site.standby
+    idle = f"{rest.idle_minutes:g} min" if rest.idle_minutes else "never"
+    print(f"  standby     after_meeting={rest.after_meeting} idle={idle}")
     print(f"  profile     {profile.name}  ({profile.file})")
     print(f"  log level   {level}  ({source})")
     return 0

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.cli import main
 from appliance.config.incoming import DuringMeeting
 from appliance.config.site import load_site
 from appliance.errors import ConfigError
@@ -69,3 +70,13 @@ def test_site_incoming_registration_without_password_says_where_to_put_it(write_
 def test_site_incoming_standby_unknown_key_is_refused(write_site) -> None:
     with pytest.raises(ConfigError, match=r"\[standby\] idle: unknown key"):
         load_site(write_site(MINIMAL + "[standby]\nidle = 5\n"))
+
+
+def test_site_incoming_config_check_shows_registration_and_policy_never_the_password(
+    examples_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["config", "check", str(examples_copy / "rpi4-room.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "registration room402.device@example.com  as user 'room402', password set" in out
+    assert "auto_answer=True after 3 s" in out
+    assert "change-me-room402" not in out
