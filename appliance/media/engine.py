@@ -23,6 +23,12 @@ engine, through :class:`~appliance.media.recovery.IceRecovery` (the loop,
 its back-off and its bounds live there); this module supplies the restart
 itself. Consent checks are tightened so a dead path is noticed in seconds
 (:func:`appliance.media.ice.set_consent_checks`).
+
+The module is longer than the project's 500-line aim because set-up,
+renegotiation, the direct-media answer, restart and hang-up all change the
+one peer connection under one lock, and their invariants (which connection
+is ours, which call the node holds) are easier to keep in one place; what
+needs only a callback (the recovery loop) lives in its own module.
 """
 
 from __future__ import annotations

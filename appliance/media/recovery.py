@@ -24,9 +24,8 @@ what counts as success, and what is reported.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from appliance.aio import cancel_and_wait
 from appliance.backoff import Backoff
@@ -37,8 +36,6 @@ log = get_logger(__name__)
 
 # 1, 2 and 4 s before the three default attempts
 ICE_RESTART_BACKOFF = Backoff(first=1.0, factor=2.0, cap=8.0)
-
-EventCallback = Callable[[str, Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,12 @@ callback names (``"onSetup"``, ...); the facade turns that into user
 callbacks, and asyncio code may pass its own function. Conference and
 participant operations are not wrapped a second time: :attr:`control` is
 the Infinity client's :class:`~appliance.infinity.control.ConferenceControl`.
+
+The module is longer than the project's 500-line aim because it is the one
+place that orders PexRTC's whole sequence (join, media, events, leaving and
+failure, each of which must see the others' state); parts with no say in
+that order live beside it (presentation, splash screens, direct media,
+media).
 """
 
 from __future__ import annotations
