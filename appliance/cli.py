@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "site-import": ("appliance.config.bootpart_cli", "take in the boot partition's site file (image boot)"),
     "labnode": ("appliance.labnode.cli", "run the built-in lab conferencing node"),
     "demo": ("appliance.ui.demo_cli", "start the lab node and join it with real media"),
+    "doctor": ("appliance.services.doctor", "check that this machine has what the hardware profile expects"),
 }
 
 
