@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 
 from appliance.labnode.app import LabNode
-from tests.labnode.conftest import Api
+from tests.support.labnode import Api
 
 
 async def test_request_token_no_pin_room_admits_as_host(api: Api) -> None:

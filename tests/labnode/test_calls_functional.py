@@ -12,7 +12,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from appliance.labnode.app import LabNode
 from appliance.media.ice import rtc_configuration, use_host_addresses
-from tests.labnode.conftest import Api, Joined
+from tests.support.labnode import Api, Joined
 
 pytestmark = pytest.mark.media
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from appliance.labnode.app import LabNode
-from tests.labnode.conftest import Api
+from tests.support.labnode import Api
 
 
 async def test_lock_holds_new_guest_in_waiting_room(api: Api) -> None:

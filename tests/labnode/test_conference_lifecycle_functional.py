@@ -6,7 +6,7 @@ import aiohttp
 
 from appliance.labnode.app import LabNode
 from appliance.labnode.state.rooms import RoomConfig, builtin_rooms, parse_rooms
-from tests.labnode.conftest import Api
+from tests.support.labnode import Api
 
 
 async def test_locked_room_is_unlocked_after_everyone_left(api: Api) -> None:

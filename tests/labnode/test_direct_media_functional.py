@@ -13,7 +13,7 @@ import pytest
 
 from appliance.labnode.app import LabNode
 from appliance.labnode.state import direct_media
-from tests.labnode.conftest import Api, EventReader, Joined
+from tests.support.labnode import Api, EventReader, Joined
 
 OFFER_A = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=offer-from-a\r\n"
 OFFER_B = "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=offer-from-b\r\n"

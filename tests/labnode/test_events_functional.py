@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from appliance.labnode.app import LabNode
-from tests.labnode.conftest import Api
+from tests.support.labnode import Api
 
 
 async def test_events_stream_starts_with_sync_block_then_state(api: Api) -> None:

@@ -8,7 +8,7 @@ import pytest
 from appliance.labnode.app import LabNode
 from appliance.labnode.http.routes_conference import BREAKOUTS_NOT_IMPLEMENTED
 from appliance.labnode.http.tls import self_signed
-from tests.labnode.conftest import Api
+from tests.support.labnode import Api
 
 
 async def test_status_endpoint_answers_success(api: Api) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 
 from appliance.labnode.app import LabNode
-from tests.labnode.conftest import Api
+from tests.support.labnode import Api
 
 
 async def test_role_change_shows_in_participant_update(api: Api) -> None:

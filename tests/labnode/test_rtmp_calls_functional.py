@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from appliance.labnode.app import LabNode
-from tests.labnode.conftest import Api
+from tests.support.labnode import Api
 
 pytestmark = pytest.mark.media
 

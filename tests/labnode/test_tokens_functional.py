@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from appliance.labnode.app import LabNode
-from tests.labnode.conftest import Api
+from tests.support.labnode import Api
 
 
 async def test_request_token_expires_is_a_string(api: Api) -> None:

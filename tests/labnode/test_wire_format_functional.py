@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.labnode.conftest import Api
+from tests.support.labnode import Api
 
 IA_PARTICIPANT_REQUIRED = {
     "buzz_time",
