@@ -91,12 +91,22 @@ async def test_mute_guests_mutes_later_guests(api: Api) -> None:
     assert mine["is_muted"] == "YES"
 
 
-async def test_guest_cannot_lift_administrative_mute(api: Api) -> None:
+async def test_guest_cannot_lift_mute_guests_while_guests_may_not_unmute(api: Api) -> None:
+    host = await api.join("pinned", "Host", pin="1234")
+    guest = await api.join("pinned", "Guest", pin="5678")
+    await host.post("set_guests_can_unmute", {"setting": False})
+    await host.post("muteguests")
+    status, _body = await guest.post(f"participants/{guest.uuid}/unmute")
+    assert status == 403
+
+
+async def test_guest_lifts_mute_guests_when_guests_may_unmute(api: Api, node: LabNode) -> None:
     host = await api.join("pinned", "Host", pin="1234")
     guest = await api.join("pinned", "Guest", pin="5678")
     await host.post("muteguests")
     status, _body = await guest.post(f"participants/{guest.uuid}/unmute")
-    assert status == 403
+    assert status == 200
+    assert node.conference("pinned").members[guest.uuid].participant.is_muted is False
 
 
 async def test_set_guests_can_unmute_shows_in_conference_update(api: Api) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from appliance.labnode.state.refusals import ApiError
+from appliance.labnode.state.refusals import MAX_DEPTH, ApiError, check_body, utf8_text
 from appliance.log import get_logger
 
 _log = get_logger(__name__)
@@ -39,6 +39,8 @@ async def read_object(request: web.Request, *, required: bool = False) -> dict[s
 
     PexRTC's ``sendBeacon`` posts ``text/plain`` and some clients post JSON
     with no content type, so the type header is not trusted, only the text.
+    Nesting, string lengths and text UTF-8 cannot carry are refused here,
+    at the door (:func:`appliance.labnode.state.refusals.check_body`).
     """
     raw = await request.read()
     if not raw.strip():
@@ -49,8 +51,11 @@ async def read_object(request: web.Request, *, required: bool = False) -> dict[s
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "Malformed request body: expected a JSON object") from None
+    except RecursionError:
+        raise ApiError(400, f"Malformed request body: nested deeper than {MAX_DEPTH} levels") from None
     if not isinstance(data, dict):
         raise ApiError(400, f"Malformed request body: expected a JSON object, found {type(data).__name__}")
+    check_body(data)
     return data
 
 
@@ -78,3 +83,18 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
     except Exception:
         _log.exception("unhandled error in %s %s", request.method, request.path)
         return failure(500, "Internal error in the lab node; see its log")
+
+
+@web.middleware
+async def door_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse (400) a request whose path, query or headers are not UTF-8 text.
+
+    aiohttp decodes such bytes to lone surrogates (``surrogateescape``); a
+    PIN compared with them, or a name echoed into an event, would fail
+    later with a 500 or a broken stream.
+    """
+    utf8_text("Request path", request.raw_path)
+    for name, value in request.headers.items():
+        utf8_text("A header name", name)
+        utf8_text(f"Header {name}", value)
+    return await handler(request)

@@ -1,8 +1,9 @@
 """Participant-level endpoints, ``participants/{uuid}/…`` (reference §3.2).
 
 Permission rules: a Host may act on anyone; a Guest only on itself, and
-only for the self-service operations (own mute, video mute, hand, aspect
-ratio, floor, leaving). Where the reference leaves the rule open (DTMF,
+only for the self-service operations (own mute and unmute — see
+:mod:`appliance.labnode.state.muting` —, video mute, hand, aspect ratio,
+floor, leaving). Where the reference leaves the rule open (DTMF,
 FECC) this node lets anyone address anyone, as Infinity's own web app does.
 """
 
@@ -18,10 +19,11 @@ from appliance.infinity.models import FECC_ACTIONS, FECC_DIRECTIONS, Role
 from appliance.labnode.http.envelope import Handler, ok, read_object
 from appliance.labnode.http.routes_conference import message_fields
 from appliance.labnode.http.routes_token import CONFERENCE
+from appliance.labnode.state import muting
 from appliance.labnode.state.conference import DISCONNECTED_BY_HOST, Conference
 from appliance.labnode.state.events import Event
-from appliance.labnode.state.node import HOST_REQUIRED, STATE, NodeState
-from appliance.labnode.state.refusals import ApiError, field_bool, field_str
+from appliance.labnode.state.node import STATE, NodeState
+from appliance.labnode.state.refusals import HOST_REQUIRED, ApiError, field_bool, field_str
 from appliance.labnode.state.roster import Member
 from appliance.labnode.state.tokens import Grant
 
@@ -63,13 +65,10 @@ class May(Enum):
     SELF_OR_HOST = "self_or_host"
 
 
-# Administrative mute is a Host operation on a v36 node; a Guest mutes
-# itself with client_mute (the Android SDK self-mutes with ``mute`` only on
-# nodes older than v36, and this node reports 36).
+# Setting one participant field, the only rule being who may (mute and
+# unmute have a rule of their own: state/muting.py).
 FLAGS: Final[dict[str, tuple[May, str, Any]]] = {
     # operation: (who may, participant field, value it is set to)
-    "mute": (May.HOST, "is_muted", True),
-    "unmute": (May.HOST, "is_muted", False),
     "client_mute": (May.SELF, "is_client_muted", True),
     "client_unmute": (May.SELF, "is_client_muted", False),
     "video_muted": (May.SELF_OR_HOST, "is_video_muted", True),
@@ -96,6 +95,18 @@ def flag_handler(may: May, name: str, value: Any) -> Handler:
         return ok(True)
 
     return handler
+
+
+async def mute(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    muting.mute(ctx.conference, ctx.member, ctx.target)
+    return ok(True)
+
+
+async def unmute(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    muting.unmute(ctx.conference, ctx.member, ctx.target)
+    return ok(True)
 
 
 async def spotlight_on(request: web.Request) -> web.Response:
@@ -278,6 +289,8 @@ async def avatar(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     post = {
+        "mute": mute,
+        "unmute": unmute,
         "spotlighton": spotlight_on,
         "overlaytext": overlay_text,
         "pres_in_mix": pres_in_mix,

@@ -21,7 +21,7 @@ from appliance.labnode.http import (
     routes_token,
     theme,
 )
-from appliance.labnode.http.envelope import Handler, envelope_middleware, failure
+from appliance.labnode.http.envelope import Handler, door_middleware, envelope_middleware, failure
 from appliance.labnode.state.node import STATE, NodeState
 from appliance.labnode.state.rooms import IdentityProvider
 from appliance.labnode.state.sso import SSO_PATH, make_handler
@@ -35,7 +35,8 @@ def create_app(state: NodeState, *, cors_origins: Sequence[str] = ()) -> web.App
     allowed = frozenset(cors_origins)
 
     def permitted(origin: str | None) -> str | None:
-        if not origin:
+        # An origin is ASCII (RFC 6454); anything else is never echoed into a header.
+        if not origin or not origin.isascii():
             return None
         return origin if ("*" in allowed or origin in allowed) else None
 
@@ -67,7 +68,9 @@ def create_app(state: NodeState, *, cors_origins: Sequence[str] = ()) -> web.App
             response.headers["Access-Control-Allow-Credentials"] = "true"
             response.headers["Vary"] = "Origin"
 
-    app = web.Application(middlewares=[preflight, envelope_middleware], client_max_size=4 * 1024 * 1024)
+    app = web.Application(
+        middlewares=[preflight, envelope_middleware, door_middleware], client_max_size=4 * 1024 * 1024
+    )
     app[STATE] = state
     app.on_response_prepare.append(cors_headers)
     modules = (routes_token, routes_conference, routes_participant, routes_calls, routes_registration, theme)

@@ -111,7 +111,7 @@ class Conference:
         participant = Participant(uuid=str(uuidlib.uuid4()), **values)
         member = Member(participant=participant, kind=kind)
         if role is Role.GUEST and self.guests_muted:
-            participant.is_muted = True
+            participant.is_muted = member.muted_by_host = True
         if kind is Kind.CLIENT:
             member.waiting = self._waiting_reason(role, bypass_lock=bypass_lock)
             if member.waiting is not None:
@@ -265,7 +265,10 @@ class Conference:
     def set_guests_muted(self, muted: bool) -> None:
         self.guests_muted = muted
         for member in self.members.values():
-            if member.participant.role is Role.GUEST and member.participant.is_muted != muted:
+            if member.participant.role is not Role.GUEST:
+                continue
+            member.muted_by_host = muted
+            if member.participant.is_muted != muted:
                 member.participant.is_muted = muted
                 self._updated(member)
         self._conference_changed()

@@ -40,8 +40,18 @@ class Event:
     id: str | None = None
 
     def encode_data(self) -> str:
-        """One JSON value on one line; ``None`` becomes ``null``."""
-        return json.dumps(self.data, separators=(",", ":"), ensure_ascii=False)
+        """One JSON value on one line; ``None`` becomes ``null``.
+
+        Text UTF-8 cannot carry (a lone surrogate; the door refuses it, see
+        :func:`appliance.labnode.state.refusals.check_body`) is sent as a
+        JSON ``\\uXXXX`` escape rather than breaking the stream.
+        """
+        text = json.dumps(self.data, separators=(",", ":"), ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(self.data, separators=(",", ":"))
+        return text
 
 
 class EventStream:
@@ -102,6 +112,15 @@ class EventStream:
                 await response.send(event.encode_data(), id=event.id, event=event.name)
         except (ConnectionResetError, TimeoutError, RuntimeError):
             pass
+        except Exception:
+            # An event that cannot be written must not leave a stream open and
+            # silent (no events, no keep-alives): drop the connection so the
+            # client reconnects and gets a fresh sync (docs/labnode.md, "Limits").
+            _log.exception(
+                "event stream write failed; closing it", extra={"context": {"uuid": self.participant_uuid}}
+            )
+            if request.transport is not None:
+                request.transport.abort()
         finally:
             self.closed = True
             if response.is_connected():

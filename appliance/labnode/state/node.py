@@ -19,7 +19,7 @@ from aiohttp import web
 
 from appliance.labnode.state.conference import Conference, HubFactory
 from appliance.labnode.state.dialout import DEFAULT_ANSWER_DELAY, DEFAULT_TIMEOUT, DialPlan
-from appliance.labnode.state.refusals import INVALID_TOKEN, NOT_FOUND, ApiError
+from appliance.labnode.state.refusals import HOST_REQUIRED, INVALID_TOKEN, NOT_FOUND, ApiError
 from appliance.labnode.state.registrar import DeviceConfig, Registrar
 from appliance.labnode.state.rooms import RoomConfig, builtin_rooms
 from appliance.labnode.state.roster import Member
@@ -30,7 +30,6 @@ _log = get_logger(__name__)
 
 LAPSED_REASON: Final = "Timer expired awaiting token refresh"
 VERSION: Final = {"version_id": "36", "pseudo_version": "36.0.0-labnode"}
-HOST_REQUIRED: Final = "Operation not permitted: Host role required"
 
 
 @dataclass(frozen=True, slots=True)

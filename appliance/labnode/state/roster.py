@@ -56,6 +56,9 @@ class Member:
     gone: bool = False
     # granted direct media (room and request_token both say so): calls are relayed
     direct_media: bool = False
+    # muted by a Host (or by "mute guests"), not by itself: while the room's
+    # guests_can_unmute is false a Guest may not lift it (state/muting.py)
+    muted_by_host: bool = False
 
     @property
     def uuid(self) -> str:
