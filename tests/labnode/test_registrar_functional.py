@@ -12,7 +12,7 @@ import pytest
 from appliance.labnode.app import LabNode
 from appliance.labnode.state.registrar import ROOM_1_PASSWORD
 from appliance.labnode.state.rooms import RoomConfig, builtin_rooms
-from tests.labnode.conftest import Api, EventReader
+from tests.support.labnode import Api, EventReader
 
 REG = "/api/client/v2/registrations"
 
