@@ -309,6 +309,26 @@ await check('pinned with guest PIN: joins as a Guest', async () => {
   if (me.role !== 'guest') throw new Error(`role ${me.role}`);
 });
 
+await check('guest: mute() on itself is accepted and seen as onMyselfMuted(true)', async () => {
+  const res = await g.client.mute({ mute: true });
+  expect200(res, 'mute (participants/{own}/mute)');
+  await until('onMyselfMuted(true)', () => g.seen.muted.includes(true));
+}, ['pinned with guest PIN: joins as a Guest']);
+
+await check('guest: mute({mute: false}) on itself is accepted and seen as onMyselfMuted(false)', async () => {
+  const res = await g.client.mute({ mute: false });
+  expect200(res, 'unmute (participants/{own}/unmute)');
+  await until('onMyselfMuted(false)', () => g.seen.muted.at(-1) === false);
+}, ['guest: mute() on itself is accepted and seen as onMyselfMuted(true)']);
+
+await check('guest: chat from a Guest is accepted', async () => {
+  expect200(await g.client.sendMessage({ payload: 'hello from a Guest' }), 'message');
+}, ['pinned with guest PIN: joins as a Guest']);
+
+await check('guest: raising its own hand is accepted', async () => {
+  expect200(await g.client.raiseHand({ raise: true }), 'buzz');
+}, ['pinned with guest PIN: joins as a Guest']);
+
 await check('leave: user disconnect releases the token (refresh_token is refused after it)', async () => {
   const token = g.seen.tokens.at(-1);
   if (!token) throw new Error('onAuthenticatedWithConference never gave a token');

@@ -121,7 +121,14 @@ if (host1 && guestRes) {
   await step('role guest', [200], () => api.roleParticipant({ ...h, params: p(other), body: { role: 'guest' } }));
   const g = { fetcher: fetcherWith({ token: guestRes.data.result.token }), host };
   const gp = { conferenceAlias: 'pinned', participantUuid: guestRes.data.result.participant_uuid };
-  await step('guest muting someone (host only) -> 403', [403], () => api.muteParticipant({ ...g, params: gp }));
+  // @pexip/infinity's mute() posts these for the local participant: a Guest may on itself.
+  await step('guest mutes itself (participants/{own}/mute)', [200], () => api.muteParticipant({ ...g, params: gp }));
+  await step('guest unmutes itself (participants/{own}/unmute)', [200], () => api.unmuteParticipant({ ...g, params: gp }));
+  const pinnedHost = await step('request_token pinned with host PIN', [200], () => join('pinned', { display_name: 'Pexip pinned host' }, '1234'));
+  if (pinnedHost) {
+    const hp = { ...gp, participantUuid: pinnedHost.data.result.participant_uuid };
+    await step('guest muting someone else (host only) -> 403', [403], () => api.muteParticipant({ ...g, params: hp }));
+  }
   const third = await step('request_token meet third participant', [200], () => join('meet', { display_name: 'Pexip third' }));
   if (third) {
     const body = { conference_alias: 'auditorium', role: 'guest' };
