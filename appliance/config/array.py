@@ -230,3 +230,13 @@ def _zone(table: Table) -> SeatZone:
     if zone.to_deg <= zone.from_deg:
         raise table.invalid("to_deg", f"a number > from_deg ({zone.from_deg:g})", f"{zone.to_deg:g}")
     return zone
+
+
+def read_speaker_tracking(top: Table) -> bool:
+    """A site file's ``[camera] speaker_tracking``: whether the room starts with tracking on."""
+    table = top.table("camera", required=False)
+    if table is None:
+        return False
+    on: bool = table.flag("speaker_tracking", False)
+    table.finish()
+    return on

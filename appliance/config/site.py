@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from appliance.config.array import read_speaker_tracking
 from appliance.config.incoming import (
     AnswerSettings,
     RegistrationConfig,
@@ -21,7 +22,7 @@ from appliance.config.incoming import (
     read_registration,
     read_standby,
 )
-from appliance.config.profile import find_profile, profile_reference
+from appliance.config.profile import find_profile, load_profile, profile_reference
 from appliance.config.reader import Table, load_toml
 from appliance.config.schedule import Schedule, ScheduleError, parse_schedule
 from appliance.config.secrets import Secrets, check_pin, check_private, load_secrets
@@ -93,6 +94,8 @@ class SiteConfig:
     registration_password: str | None = field(default=None, repr=False)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     standby: StandbyConfig = field(default_factory=StandbyConfig)
+    # [camera] speaker_tracking: start with the camera following the talker (docs/microphone-array.md)
+    speaker_tracking: bool = False
 
     @property
     def setup_missing(self) -> tuple[str, ...]:
@@ -131,7 +134,15 @@ def load_site(path: Path | str) -> SiteConfig:
     registration = read_registration(top, path.parent)
     answer = read_answer(top)
     standby = read_standby(top)
+    speaker_tracking = read_speaker_tracking(top)
     top.finish()
+    if speaker_tracking and load_profile(profile).tracking is None:
+        raise ConfigError(
+            f"{name}: [camera] speaker_tracking: the hardware profile {profile!r} declares no "
+            "[tracking] seat zones to follow",
+            file=name,
+            key="camera.speaker_tracking",
+        )
 
     secrets = Secrets()
     if secrets_file is not None:
@@ -158,6 +169,7 @@ def load_site(path: Path | str) -> SiteConfig:
         registration_password=registration_password,
         answer=answer,
         standby=standby,
+        speaker_tracking=speaker_tracking,
     )
 
 

@@ -36,6 +36,7 @@ from appliance.media.mic_array import SPEED_OF_SOUND, ArrayGeometry
 
 FloatArray = npt.NDArray[np.float64]
 RATE = 48_000
+_SINC_HALF = 32  # half-length of the fractional-delay filters
 _VOWELS = ((730, 1090), (270, 2290), (530, 1840), (570, 840), (440, 1020), (660, 1720), (300, 870))
 
 
@@ -58,12 +59,16 @@ def voiced_speech(seed: int, samples: int, rate: int = RATE) -> FloatArray:
     t = np.arange(samples) / rate
     base = 80.0 + 170.0 * rng.random()
     f0 = base * (1 + 0.08 * np.sin(2 * np.pi * 0.7 * t + rng.uniform(0, 6)) + 0.01 * rng.standard_normal())
-    phase = 2 * np.pi * np.cumsum(f0) / rate
+    phase = 2 * np.pi * np.cumsum(f0) / rate + 0.3
     voice = np.zeros(samples)
+    # harmonic k is the imaginary part of e^{jkφ}: one complex product per harmonic, no sin()
+    step = np.exp(1j * phase)
+    harmonic = np.ones(samples, dtype=np.complex128)
     for k in range(1, int(5500 / base) + 1):
+        harmonic *= step
         freq = k * f0
         gain = 1 / (1 + ((freq - formant1) / 90) ** 2) + 0.6 / (1 + ((freq - formant2) / 120) ** 2)
-        voice += (gain + 0.02) / math.sqrt(k) * np.sin(k * phase + k * 0.3)
+        voice += (gain + 0.02) / math.sqrt(k) * harmonic.imag
     voice += 0.05 * rng.standard_normal(samples) * np.std(voice)
     voice *= envelope
     active = envelope > 0
@@ -159,7 +164,6 @@ def _transfer(
     """(M, n_fft//2+1) complex transfer from ``source`` (room coordinates) to each microphone."""
     rate = scene.rate
     mics = scene.geometry.points() + np.array(scene.array_at_m)
-    freqs = np.fft.rfftfreq(n_fft, 1 / rate)
     width, depth, height = scene.room_m
     volume, surface = width * depth * height, 2 * (width * depth + width * height + depth * height)
     mean_free_s = 4 * volume / surface / SPEED_OF_SOUND
@@ -168,10 +172,12 @@ def _transfer(
     images += [np.array([2 * width - source[0], source[1]]), np.array([source[0], 2 * depth - source[1]])]
     distances = np.linalg.norm(np.stack(images)[:, None, :] - mics[None, :, :], axis=-1)  # (I, M)
     gains = np.where(np.arange(len(images))[:, None] == 0, 1.0, beta) / np.maximum(distances, 0.1)
-    delays = distances / SPEED_OF_SOUND
-    transfer = np.zeros((len(mics), len(freqs)), dtype=np.complex128)
-    for image in range(len(images)):
-        transfer += gains[image][:, None] * np.exp(-2j * np.pi * freqs[None, :] * delays[image][:, None])
+    # direct path and wall images as fractional delays: windowed-sinc taps (exact below ~20 kHz)
+    delays = distances * rate / SPEED_OF_SOUND  # (I, M) in samples
+    taps_idx = np.floor(delays)[..., None].astype(np.intp) + np.arange(-_SINC_HALF + 1, _SINC_HALF + 1)
+    offsets_frac = taps_idx - delays[..., None]
+    window = 0.5 + 0.5 * np.cos(np.pi * offsets_frac / _SINC_HALF)
+    sinc_taps = gains[..., None] * np.sinc(offsets_frac) * window  # (I, M, taps)
     # late tail: reflections from random directions, denser and weaker with time
     direct = float(distances[0].mean())
     count = 400
@@ -186,48 +192,77 @@ def _transfer(
         / max(direct, 0.1)
         * math.sqrt(60.0 / count)
     )
-    length = n_fft
+    length = int((scene.rt60_s + 0.05) * rate) + _SINC_HALF + 1
     taps = np.rint((times[:, None] + offsets) * rate).astype(np.intp)
-    keep = taps < length
+    rirs = np.zeros((len(mics), length))
     for mic in range(len(mics)):
-        rir = np.zeros(length)
-        np.add.at(rir, taps[keep[:, mic], mic], amplitude[keep[:, mic]])
-        transfer[mic] += np.fft.rfft(rir)
+        keep = taps[:, mic] < length
+        np.add.at(rirs[mic], taps[keep, mic], amplitude[keep])
+        direct_taps = taps_idx[:, mic].reshape(-1)
+        inside = (direct_taps >= 0) & (direct_taps < length)
+        np.add.at(rirs[mic], direct_taps[inside], sinc_taps[:, mic].reshape(-1)[inside])
+    transfer: npt.NDArray[np.complex128] = np.fft.rfft(rirs, n_fft, axis=1)
     return transfer
 
 
 def render(scene: RoomScene) -> Rendering:
-    """Render ``scene`` at the array's microphones."""
+    """Render ``scene`` at the array's microphones.
+
+    Each source is synthesised and convolved over its own span (plus the
+    room's tail) only, so a long scene with many short turns stays cheap.
+    """
     rate = scene.rate
     samples = round(scene.seconds * rate)
     mics = scene.geometry.count
     rng = np.random.default_rng(scene.seed)
-    n_fft = 1 << math.ceil(math.log2(samples + int(scene.rt60_s * rate) + 1))
     near = np.zeros((mics, samples))
     dry: list[FloatArray] = []
     for talker in scene.talkers:
-        voice = voiced_speech(talker.seed, samples, rate) * talker.level
-        voice *= _active(talker.start_s, talker.end_s, samples, rate)
+        start, end = _span(talker.start_s, talker.end_s, samples, rate)
+        voice = np.zeros(samples)
+        voice[start:end] = voiced_speech(talker.seed, end - start, rate) * talker.level
         dry.append(voice)
         where = _position(scene, talker.azimuth_deg, talker.distance_m)
-        spectrum = np.fft.rfft(voice, n_fft)
-        near += np.fft.irfft(spectrum[None, :] * _transfer(scene, where, n_fft, rng), n_fft)[:, :samples]
+        _place(scene, near, voice[start:end], start, where, rng)
     echo = np.zeros((mics, samples))
     far = np.zeros(samples)
     if scene.far_end is not None:
         speaker = scene.far_end
-        far = voiced_speech(speaker.seed, samples, rate) * speaker.level
-        far *= _active(speaker.start_s, speaker.end_s, samples, rate)
+        start, end = _span(speaker.start_s, speaker.end_s, samples, rate)
+        far[start:end] = voiced_speech(speaker.seed, end - start, rate) * speaker.level
         where = _position(scene, speaker.azimuth_deg, speaker.distance_m)
-        spectrum = np.fft.rfft(far * speaker.acoustic_gain, n_fft)
-        echo = np.fft.irfft(spectrum[None, :] * _transfer(scene, where, n_fft, rng), n_fft)[:, :samples]
-    noise = _background(rng, mics, samples, n_fft)
+        _place(scene, echo, far[start:end] * speaker.acoustic_gain, start, where, rng)
+    noise = _background(rng, mics, samples)
     speech_power = _talk_power(scene, near, samples)
     noise *= math.sqrt(speech_power / 10 ** (scene.snr_db / 10)) if speech_power > 0 else 30.0
     return Rendering(scene=scene, near=near, echo=echo, noise=noise, far=far, dry=tuple(dry))
 
 
-def _background(rng: np.random.Generator, mics: int, samples: int, n_fft: int) -> FloatArray:
+def _span(start_s: float, end_s: float | None, samples: int, rate: int) -> tuple[int, int]:
+    start = min(samples, max(0, round(start_s * rate)))
+    end = samples if end_s is None else min(samples, max(start, round(end_s * rate)))
+    return start, end
+
+
+def _place(
+    scene: RoomScene,
+    into: FloatArray,
+    signal: FloatArray,
+    offset: int,
+    where: FloatArray,
+    rng: np.random.Generator,
+) -> None:
+    """Add ``signal`` (starting at sample ``offset``), as heard at each microphone, into ``into``."""
+    if not len(signal):
+        return
+    ring = int((scene.rt60_s + 0.05) * scene.rate)  # the tail and the longest propagation delay
+    n_fft = 1 << math.ceil(math.log2(len(signal) + ring))
+    heard = np.fft.irfft(np.fft.rfft(signal, n_fft)[None, :] * _transfer(scene, where, n_fft, rng), n_fft)
+    keep = min(n_fft, into.shape[1] - offset)
+    into[:, offset : offset + keep] += heard[:, :keep]
+
+
+def _background(rng: np.random.Generator, mics: int, samples: int) -> FloatArray:
     """Unit-power pink-ish noise, independent per microphone (self-noise, HVAC, distant sources)."""
     white = rng.standard_normal((mics, samples))
     spectrum = np.fft.rfft(white, axis=1)

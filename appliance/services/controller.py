@@ -42,6 +42,7 @@ from appliance.services.devices import capture_device, check_devices, install_pr
 from appliance.services.fanout import EventFanout
 from appliance.services.liveness import LivenessSettings, watch_media
 from appliance.services.rejoin import Action, RejoinPolicy
+from appliance.services.room_array import RoomArray
 from appliance.services.standby import RoomRest
 
 log = get_logger(__name__)
@@ -93,6 +94,7 @@ class RoomController:
             node=site.node.url,
             version=__version__,
             setup_missing=site.setup_missing,
+            speaker_tracking=site.speaker_tracking and profile.tracking is not None,
         )
         self._events = EventFanout()
         self._pictures = SlotPictures()
@@ -107,6 +109,8 @@ class RoomController:
         self.calls_in = IncomingCalls(self, site, ring_output=lambda: playback_output(profile.audio_playback))
         # Standby and wake: presets, reset, TV power over CEC (docs/being-called.md).
         self.rest = RoomRest(self, site.standby, display=open_display(profile.cec))
+        # The microphone array (docs/microphone-array.md): capture device, directions, speaker tracking.
+        self.array = RoomArray(self, profile)
 
     # -- the Room protocol ---------------------------------------------------------
 
@@ -153,6 +157,7 @@ class RoomController:
         if not self._rest_started:  # once per process; a changed [standby] takes a restart
             self._rest_started = True
             await self.rest.start()
+            await self.array.start()  # directions and speaker tracking
         await self.calls_in.start()
         if self.site.join.auto_join:
             self._start_runner("auto-join")
@@ -199,6 +204,7 @@ class RoomController:
         """Leave cleanly (token released, media hung up) and stop every task."""
         await self.rest.close()
         await self.calls_in.close()
+        await self.array.close()
         await self._stop_runner("stopping")
         self._pictures_close()
 
@@ -401,7 +407,7 @@ class RoomController:
     def _preferences(self) -> MediaPreferences:
         conference = self.site.conference
         return MediaPreferences(
-            audio_source=capture_device("audio", self.profile.audio_capture),
+            audio_source=self.array.microphone(),
             video_source=capture_device("video", self.profile.video_capture),
             bandwidth_in=conference.bandwidth_in,
             bandwidth_out=conference.bandwidth_out,
@@ -572,7 +578,9 @@ class RoomController:
             return await self.calls_in.answer(command.call_id)
         if isinstance(command, api.Decline):
             return await self.calls_in.decline(command.call_id)
-        if isinstance(command, (api.RecallPreset, api.StorePreset, api.MoveCamera, api.SpeakerTracking)):
+        if isinstance(command, api.SpeakerTracking):
+            return self.array.set_tracking(command.on)
+        if isinstance(command, (api.RecallPreset, api.StorePreset, api.MoveCamera)):
             return api.CommandResult(False, "this room has no PTZ camera driver running")
         if call is None or state is not api.CallState.IN_CALL:
             return api.CommandResult(False, "not in a meeting")

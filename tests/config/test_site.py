@@ -278,3 +278,16 @@ def test_site_unknown_language_names_the_choices(write_site) -> None:
         load_site(
             write_site(MINIMAL.replace('profile = "ci-virtual"', 'profile = "ci-virtual"\nlanguage = "xx"'))
         )
+
+
+def test_site_speaker_tracking_is_off_unless_the_site_says_so(write_site) -> None:
+    assert load_site(write_site(MINIMAL)).speaker_tracking is False
+    assert load_site(write_site(MINIMAL + "[camera]\nspeaker_tracking = true\n")).speaker_tracking is True
+
+
+def test_site_speaker_tracking_needs_seat_zones_in_the_profile(write_site) -> None:
+    text = MINIMAL.replace('"ci-virtual"', '"rpi4-usbcam"') + "[camera]\nspeaker_tracking = true\n"
+    with pytest.raises(
+        ConfigError, match=r"\[camera\] speaker_tracking: the hardware profile 'rpi4-usbcam' declares no"
+    ):
+        load_site(write_site(text))
