@@ -118,6 +118,7 @@ def _echo_scene(geometry: ArrayGeometry, long: bool, seed: int) -> tuple[np.ndar
 
 def erle_with_array(long: bool) -> None:
     print("(c) ERLE with the array (far end alone; the beam re-steered between the two far-end turns)")
+    print("    render and capture interleaved every 10 ms (bursts of 20 ms cost AEC3 ~13 dB here, mono too)")
     scale = 2.0 if long else 1.0
     windows = {
         "1st turn, last 3 s": (9 * scale - 3, 9 * scale),
@@ -133,7 +134,9 @@ def erle_with_array(long: bool) -> None:
             far16 = np.clip(far, -32768, 32767).astype(np.int16)
             for placement in (AEC_PER_CHANNEL, AEC_AFTER_BEAMFORMER):
                 front = ArrayFrontEnd(_setup(geometry, placement), ProcessingSettings(True, False, False))
-                out = np.concatenate([_step(front, far16, mics, i) for i in range(0, mics.shape[1], BLOCK)])
+                out = np.concatenate(
+                    [_step(front, far16, mics, i, CHUNK) for i in range(0, mics.shape[1] - CHUNK + 1, CHUNK)]
+                )
                 results.setdefault(placement, []).append(
                     [erle_db(echo[_span(w)], out[_span(w)]) for w in windows.values()]
                 )
@@ -158,9 +161,11 @@ def _span(window: tuple[float, float]) -> slice:
     return slice(int(window[0] * RATE), int(window[1] * RATE))
 
 
-def _step(front: ArrayFrontEnd, far: np.ndarray, mics: np.ndarray, start: int) -> np.ndarray:
-    front.process_render_samples(far[start : start + BLOCK])
-    voice, _ = front.process_capture_block(mics[:, start : start + BLOCK])
+def _step(
+    front: ArrayFrontEnd, far: np.ndarray, mics: np.ndarray, start: int, block: int = BLOCK
+) -> np.ndarray:
+    front.process_render_samples(far[start : start + block])
+    voice, _ = front.process_capture_block(mics[:, start : start + block])
     return voice
 
 

@@ -33,12 +33,21 @@ from appliance.errors import MediaError
 from appliance.log import get_logger
 from appliance.media.array_front import ArrayFrontEnd
 from appliance.media.mic_array import ArrayGeometry, ArraySetup, DirectionEstimate
-from appliance.media.sources import AUDIO_FRAME_SAMPLES, AUDIO_RATE, CaptureTrack, DeviceSpec
+from appliance.media.sources import (
+    AUDIO_FRAME_SAMPLES,
+    AUDIO_RATE,
+    DEVICE_OPEN_DEADLINE_S,
+    CaptureTrack,
+    DeviceSpec,
+)
 from appliance.media.virtual_array import RoomScene, Talker, render, scene_wav
 
 log = get_logger(__name__)
 
 VIRTUAL = "virtual"
+# Rendering the 30 s virtual meeting takes ~1.5 s of CPU; on a loaded machine it may take
+# far longer than a real device's open deadline, so the virtual array gets this instead.
+VIRTUAL_RENDER_DEADLINE_S = 60.0
 
 
 def virtual_scene(name: str, geometry: ArrayGeometry) -> RoomScene:
@@ -84,6 +93,13 @@ class ArrayCaptureTrack(CaptureTrack):
         # RMS per device channel over the last block (int16 units), for `appliance doctor`
         self.levels: tuple[float, ...] = ()
         self.channels_found: int | None = None
+
+    async def open(self, deadline_s: float = DEVICE_OPEN_DEADLINE_S) -> ArrayCaptureTrack:
+        """Open as any capture device does; a virtual room is rendered first, which is work, not a hang."""
+        if self.spec.format == VIRTUAL:
+            deadline_s = max(deadline_s, VIRTUAL_RENDER_DEADLINE_S)
+        await super().open(deadline_s)
+        return self
 
     def _open_container(self) -> Any:
         if self.spec.format == VIRTUAL:
