@@ -10,6 +10,11 @@ After every change :meth:`Conference._refresh` recomputes the derived views
 (speaker order, per-listener ``layout``, ``stage``, direct-media splash
 screens, the media mixes) and sends only what actually changed, so a
 client never sees a stale layout and never a flood of identical ones.
+
+It runs past 500 lines on purpose: every roster change and the events it
+causes stay in one class so their order can be read in one place. What
+stands apart already lives beside it (``presentation``, ``direct_media``,
+``layout``, ``muting``; docs/labnode.md, "Module map").
 """
 
 from __future__ import annotations
