@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import pytest
+from yarl import URL
 
 from appliance.labnode.app import LabNode
 from appliance.labnode.state.events import Event
@@ -162,3 +163,13 @@ async def test_three_megabyte_string_in_any_field_is_400(api: Api) -> None:
     # a field the node does not read: bounded all the same (MAX_TEXT)
     status, body = await api.request_token("meet", "Guest", note="x" * 3_000_000)
     assert (status, _is_envelope(body)) == (400, True)
+
+
+async def test_sso_page_name_over_the_display_name_limit_is_400(api: Api) -> None:
+    # the IdP page's name becomes the participant's display_name: same limit
+    _status, offered = await api.request_token("sso")
+    _status, redirect = await api.request_token("sso", chosen_idp=offered["result"]["idp"][0]["uuid"])
+    url = URL(redirect["result"]["redirect_url"]).update_query(name="x" * (FIELD_LIMITS["display_name"] + 1))
+    async with api.session.get(url, headers={"Accept": "application/json"}) as page:
+        assert page.status == 400
+        assert _is_envelope(await page.json())

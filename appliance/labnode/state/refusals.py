@@ -85,6 +85,11 @@ def field_str(body: dict[str, Any], name: str, *, default: str | None = None) ->
         raise ApiError(400, f"Missing field: {name}")
     if not isinstance(value, str):
         raise ApiError(400, f"Field {name}: expected a string, found {type(value).__name__}")
+    return limited(name, value)
+
+
+def limited(name: str, value: str) -> str:
+    """``value`` if it is within field ``name``'s limit (:data:`FIELD_LIMITS`); 400 otherwise."""
     limit = FIELD_LIMITS.get(name, DEFAULT_FIELD_LIMIT)
     if len(value) > limit:
         raise ApiError(400, f"Field {name}: at most {limit} characters, found {len(value)}")

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from appliance.infinity.models import Role
+from appliance.labnode.state.refusals import limited
 from appliance.labnode.state.rooms import IdentityProvider
 from appliance.labnode.state.tokens import Grant, TokenStore
 
@@ -65,7 +66,8 @@ def make_handler(tokens: TokenStore, find_idp: dict[str, tuple[IdentityProvider,
         if entry is None or entry[1] != alias:
             return web.json_response({"status": "failed", "result": "Unknown identity provider"}, status=404)
         idp, room = entry
-        name = request.query.get("name", "") or "SSO user"
+        # the name the IdP vouches for becomes the participant's display_name
+        name = limited("display_name", request.query.get("name", "")) or "SSO user"
         token = tokens.grant(Grant(alias=room, role=Role.HOST, display_name=name, idp_uuid=idp.uuid))
         target = request.query.get("target", "")
         if target and TOKEN_PLACEHOLDER in target:
