@@ -29,7 +29,7 @@ from typing import Any
 import av
 
 from appliance.config.profile import CaptureSpec, HwProfile, load_profile
-from appliance.config.site import load_site
+from appliance.config.site import SiteConfig, load_site
 from appliance.errors import ApplianceError, ConfigError
 from appliance.hw.gpio import PanelIO
 from appliance.hw.udev import HotplugMonitor, netlink_monitor
@@ -286,8 +286,11 @@ def check_codecs(profile: HwProfile) -> list[Verdict]:
     return verdicts
 
 
-async def diagnose(profile: HwProfile) -> list[Verdict]:
-    """Every check of ``profile`` on this machine, in the order people read them."""
+async def diagnose(profile: HwProfile, site: SiteConfig | None = None) -> list[Verdict]:
+    """Every check of ``profile`` (and ``site``'s registration) on this machine, in reading order."""
+    # doctor_calls builds on Verdict from this module, so it is imported here, not at the top.
+    from appliance.services.doctor_calls import check_cec, check_registration
+
     verdicts = [check_display(profile)]
     verdicts.append(await check_capture("camera", "video", profile.video_capture))
     verdicts.append(await check_capture("microphone", "audio", profile.audio_capture))
@@ -296,6 +299,9 @@ async def diagnose(profile: HwProfile) -> list[Verdict]:
     verdicts.append(await check_ptz(profile))
     verdicts.append(check_udev(profile))
     verdicts.extend(await asyncio.to_thread(check_codecs, profile))
+    verdicts.append(await check_cec(profile))
+    if site is not None:
+        verdicts.append(await check_registration(site))
     return verdicts
 
 
@@ -323,7 +329,9 @@ def _profile(args: argparse.Namespace) -> HwProfile:
 
 def run(args: argparse.Namespace) -> int:
     profile = _profile(args)
-    verdicts = asyncio.run(diagnose(profile))
+    # The registration is checked when there is a site file to name it.
+    site = load_site(args.site) if args.site.is_file() else None
+    verdicts = asyncio.run(diagnose(profile, site))
     failed = [v for v in verdicts if v.required and not v.ok]
     if args.json:
         report: dict[str, Any] = {
