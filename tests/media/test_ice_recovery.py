@@ -109,8 +109,8 @@ async def test_a_node_that_freezes_and_thaws_within_the_attempts_gets_the_call_b
     far_end: FakeFarEnd, outage: NetworkOutage
 ) -> None:
     events = Events()
-    # each attempt may wait a second for a node that does not answer
-    call = new_call(far_end, events, dataclasses.replace(FAST, attempt_timeout_s=1.0))
+    # a fourth attempt leaves room for a slow machine; the old code failed every attempt after the first
+    call = new_call(far_end, events, dataclasses.replace(FAST, attempts=4))
     try:
         await call.start()
         await eventually(lambda: call.main_video.stats.frames > 3)
