@@ -103,3 +103,32 @@ def test_secure_check_code_hashes_the_sorted_joined_fingerprints() -> None:
 
 def test_secure_check_code_is_invalid_without_fingerprints() -> None:
     assert sdp_text.secure_check_code("v=0\r\n", "a=fingerprint:sha-256 AA\r\n") == "INVALID"
+
+
+def _with_candidate_in_every_section(sdp: str) -> str:
+    """What aiortc writes under BUNDLE: the transport's candidates repeated in each m-section."""
+    line = "a=candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"
+    return sdp.replace("a=mid:1\r\n", f"a=mid:1\r\n{line}\r\n").replace(
+        "a=mid:2\r\n", f"a=mid:2\r\n{line}\r\n"
+    )
+
+
+def test_candidates_under_bundle_are_reported_once_on_the_first_mid() -> None:
+    found = sdp_text.candidates(_with_candidate_in_every_section(OFFER))
+    assert [(c.mid, c.candidate) for c in found] == [
+        ("0", "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host")
+    ]
+
+
+def test_transport_mids_under_bundle_is_the_first_mid_alone() -> None:
+    assert sdp_text.transport_mids(OFFER) == ["0"]
+
+
+def test_transport_mids_without_bundle_is_every_mid() -> None:
+    assert sdp_text.transport_mids(OFFER.replace("a=group:BUNDLE 0 1 2\r\n", "")) == ["0", "1", "2"]
+
+
+def test_declare_trickle_adds_ice_options_to_every_section_once() -> None:
+    declared = sdp_text.declare_trickle(OFFER)
+    assert declared.count("a=ice-options:trickle") == 3
+    assert sdp_text.declare_trickle(declared) == declared
