@@ -87,7 +87,8 @@ class RoomController:
         self.site = site
         self.profile = profile
         self.clock = clock
-        self.liveness = liveness or LivenessSettings()
+        # media_timeout_s from the site file; tests and benchmarks may pass their own
+        self.liveness = liveness or LivenessSettings(timeout_s=site.join.media_timeout_s)
         self.rejoin = RejoinPolicy(site.join, clock, seed=seed)
         self._state = api.RoomState(
             room_name=site.room_name,
