@@ -8,14 +8,16 @@ malformed, and leaves the state change and its events to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from aiohttp import web
 
 from appliance.infinity.models import LAYOUTS, Role
-from appliance.labnode.http.envelope import ok, read_object
+from appliance.labnode.http.envelope import Handler, ok, read_object
 from appliance.labnode.http.routes_token import CONFERENCE
 from appliance.labnode.state import device_dial
+from appliance.labnode.state.conference import Conference
 from appliance.labnode.state.node import STATE, NodeState
 from appliance.labnode.state.refusals import ApiError, field_bool, field_str
 
@@ -32,35 +34,33 @@ async def participants(request: web.Request) -> web.Response:
     return ok([m.participant.to_wire() for m in conference.members.values()])
 
 
-def _host_action(request: web.Request) -> tuple[NodeState, Any]:
+def _host_action(request: web.Request) -> tuple[NodeState, Conference]:
     state = request.app[STATE]
     conference, member, _token = state.authenticate(request)
     state.require_host(member)
     return state, conference
 
 
-async def lock(request: web.Request) -> web.Response:
-    _state, conference = _host_action(request)
-    conference.set_locked(True)
-    return ok(True)
+# Host operations on the whole conference that read no body: one row each.
+HOST_ACTIONS: Final[dict[str, Callable[[Conference], None]]] = {
+    "lock": lambda conference: conference.set_locked(True),
+    "unlock": lambda conference: conference.set_locked(False),
+    "muteguests": lambda conference: conference.set_guests_muted(True),
+    "unmuteguests": lambda conference: conference.set_guests_muted(False),
+    "start_conference": Conference.start,
+    "clearallbuzz": Conference.clear_all_buzz,
+}
 
 
-async def unlock(request: web.Request) -> web.Response:
-    _state, conference = _host_action(request)
-    conference.set_locked(False)
-    return ok(True)
+def host_action_handler(action: Callable[[Conference], None]) -> Handler:
+    """The handler of one :data:`HOST_ACTIONS` row: a Host's token, then the action."""
 
+    async def handler(request: web.Request) -> web.Response:
+        _state, conference = _host_action(request)
+        action(conference)
+        return ok(True)
 
-async def mute_guests(request: web.Request) -> web.Response:
-    _state, conference = _host_action(request)
-    conference.set_guests_muted(True)
-    return ok(True)
-
-
-async def unmute_guests(request: web.Request) -> web.Response:
-    _state, conference = _host_action(request)
-    conference.set_guests_muted(False)
-    return ok(True)
+    return handler
 
 
 async def set_guests_can_unmute(request: web.Request) -> web.Response:
@@ -70,21 +70,9 @@ async def set_guests_can_unmute(request: web.Request) -> web.Response:
     return ok(True)
 
 
-async def start_conference(request: web.Request) -> web.Response:
-    _state, conference = _host_action(request)
-    conference.start()
-    return ok(True)
-
-
 async def disconnect_all(request: web.Request) -> web.Response:
     state, conference = _host_action(request)
     state.disconnect_all(conference)
-    return ok(True)
-
-
-async def clear_all_buzz(request: web.Request) -> web.Response:
-    _state, conference = _host_action(request)
-    conference.clear_all_buzz()
     return ok(True)
 
 
@@ -216,14 +204,8 @@ def add_routes(app: web.Application) -> None:
         "get_classification_level": get_classification_level,
     }
     post = {
-        "lock": lock,
-        "unlock": unlock,
-        "muteguests": mute_guests,
-        "unmuteguests": unmute_guests,
         "set_guests_can_unmute": set_guests_can_unmute,
-        "start_conference": start_conference,
         "disconnect": disconnect_all,
-        "clearallbuzz": clear_all_buzz,
         "message": message,
         "dial": dial,
         "transform_layout": transform_layout,
@@ -231,5 +213,7 @@ def add_routes(app: web.Application) -> None:
     }
     for name, handler in get.items():
         app.router.add_get(f"{CONFERENCE}/{name}", handler)
+    for name, action in HOST_ACTIONS.items():
+        app.router.add_post(f"{CONFERENCE}/{name}", host_action_handler(action))
     for name, handler in post.items():
         app.router.add_post(f"{CONFERENCE}/{name}", handler)
