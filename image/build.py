@@ -283,7 +283,18 @@ def fetch_wheels(cache: Path, dest: Path) -> list[Path]:
 
 
 def chroot(root: Path, *cmd: str, env: dict[str, str] | None = None) -> None:
-    run(["chroot", str(root), *cmd], env=env)
+    """Run an arm64 program in the root (qemu-user through binfmt_misc) with /proc and /dev bound."""
+    mounts = [(["mount", "-t", "proc", "proc", str(root / "proc")], root / "proc")]
+    mounts.append((["mount", "--bind", "/dev", str(root / "dev")], root / "dev"))
+    done = []
+    try:
+        for cmd_mount, point in mounts:
+            run(cmd_mount)
+            done.append(point)
+        run(["chroot", str(root), *cmd], env=env)
+    finally:
+        for point in reversed(done):
+            subprocess.run(["umount", "--lazy", str(point)], check=False)
 
 
 def build_root(tar: Path, work: Path, cache: Path, epoch: int, keyring: Path) -> Path:
@@ -299,22 +310,33 @@ def build_root(tar: Path, work: Path, cache: Path, epoch: int, keyring: Path) ->
             "WARNING: systemd/appliance.service is not in the project yet: the image has no appliance "
             "unit and image-test will fail at READY (the room-daemon issue ships it)"
         )
-    # Debian's raspi-firmware copied the boot files to /boot/firmware (the FAT's mount point on
-    # the device); they become this slot's boot files, laid out per slot by slot-boot-install.
+    # The slot's boot files come from Debian's packages: the kernel and initramfs from /boot,
+    # the device trees from linux-image-arm64, the firmware from raspi-firmware. They are
+    # kept in the root (usr/lib/appliance/boot) so that an update bundle carries its own,
+    # and laid into the boot partition's a/ or b/ by slot-boot-install. What raspi-firmware's
+    # hooks copied to /boot/firmware (the FAT's mount point on the device) is dropped.
     firmware = root / "boot" / "firmware"
     slot_boot = root / "usr" / "lib" / "appliance" / "boot"
     fat = work / "bootfs"
     shutil.rmtree(fat, ignore_errors=True)
     fat.mkdir()
+    shutil.rmtree(firmware)
+    firmware.mkdir()
     slot_boot.mkdir(parents=True, exist_ok=True)
-    for item in sorted(firmware.iterdir()):
-        per_slot = item.name in ("vmlinuz", "initrd.img") or item.suffix == ".dtb" or item.name == "overlays"
-        if per_slot:
-            shutil.move(str(item), slot_boot / item.name)
-        elif item.name not in ("config.txt", "cmdline.txt"):
-            shutil.move(str(item), fat / item.name)
+    kernels = sorted((root / "boot").glob("vmlinuz-*"))
+    if len(kernels) != 1:
+        raise SystemExit(f"[image] expected one kernel in the base root, found {[k.name for k in kernels]}")
+    release = kernels[0].name.removeprefix("vmlinuz-")
+    shutil.copy2(kernels[0], slot_boot / "vmlinuz")
+    shutil.copy2(root / "boot" / f"initrd.img-{release}", slot_boot / "initrd.img")
+    for dtb in sorted((root / "usr" / "lib" / f"linux-image-{release}" / "broadcom").glob("bcm*.dtb")):
+        shutil.copy2(dtb, slot_boot / dtb.name)
+    pi_firmware = root / "usr" / "lib" / "raspi-firmware"
+    for item in sorted(pi_firmware.iterdir()):
+        if item.name == "overlays":
+            shutil.copytree(item, slot_boot / "overlays")  # looked up under os_prefix
         else:
-            item.unlink()
+            shutil.copy2(item, fat / item.name)
     shutil.copy2(BOOT_TEMPLATES / "cmdline.txt.in", slot_boot / "cmdline.txt.in")
     for name in ("config.txt", "appliance.toml.example", "README.txt"):
         shutil.copy2(BOOT_TEMPLATES / name, fat / name)
@@ -328,7 +350,7 @@ def build_root(tar: Path, work: Path, cache: Path, epoch: int, keyring: Path) ->
     shutil.copy2(LOCK, inside / "requirements.txt")
     pip_whl = next((inside / "pip").glob("pip-*.whl"))
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch), PYTHONHASHSEED="0", LC_ALL="C.UTF-8")
-    venv = "/opt/appliance/venv"
+    venv = "/opt/appliance/.venv"
     chroot(root, "/usr/bin/python3", "-m", "venv", "--without-pip", venv, env=env)
     pip = [f"{venv}/bin/python", f"/tmp/wheels/pip/{pip_whl.name}/pip", "--disable-pip-version-check"]
     chroot(
@@ -389,6 +411,9 @@ def build_root(tar: Path, work: Path, cache: Path, epoch: int, keyring: Path) ->
     dbus_id = root / "var" / "lib" / "dbus" / "machine-id"
     if dbus_id.exists() or dbus_id.is_symlink():
         dbus_id.unlink()
+    docs = root / "usr" / "share" / "doc" / "appliance"
+    docs.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "docs" / "image.md", docs / "image.md")  # the units' Documentation=
     (root / "etc" / "rauc").mkdir(exist_ok=True)
     shutil.copy2(keyring, root / "etc" / "rauc" / "keyring.pem")
     for mount in ("data", "var/lib/rauc", "var/lib/appliance", "var/lib/appliance-ssh", "var/lib/private"):

@@ -48,6 +48,19 @@ def project_rules() -> list[Path]:
     return sorted(p for p in SYSTEMD.rglob("*.rules") if p.is_file())
 
 
+def project_conf_dirs() -> list[Path]:
+    """systemd/<name>.conf.d/ drop-in folders (journald, system manager) for /etc/systemd/."""
+    if not SYSTEMD.is_dir():
+        return []
+    return sorted(p for p in SYSTEMD.glob("*.conf.d") if p.is_dir())
+
+
+def project_sysusers() -> list[Path]:
+    if not SYSTEMD.is_dir():
+        return []
+    return sorted(SYSTEMD.glob("*.sysusers.conf"))
+
+
 def assemble(dest: Path) -> list[str]:
     """Copy the overlay into ``dest`` (a root or an empty folder); returns the units it holds."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -62,14 +75,26 @@ def assemble(dest: Path) -> list[str]:
     for rule in project_rules():
         shutil.copy2(rule, rules_dir / rule.name)
         (rules_dir / rule.name).chmod(0o644)
+    for conf_dir in project_conf_dirs():
+        target = dest / "etc" / "systemd" / conf_dir.name
+        target.mkdir(parents=True, exist_ok=True)
+        for conf in sorted(conf_dir.glob("*.conf")):
+            shutil.copy2(conf, target / conf.name)
+            (target / conf.name).chmod(0o644)
+    for sysusers in project_sysusers():
+        name = sysusers.name.removesuffix(".sysusers.conf") + ".conf"
+        target = dest / "usr" / "lib" / "sysusers.d" / name
+        shutil.copy2(sysusers, target)
+        target.chmod(0o644)
     etc_appliance = dest / "etc" / "appliance"
     if etc_appliance.is_symlink() or etc_appliance.is_file():
         etc_appliance.unlink()
     elif etc_appliance.is_dir():
         shutil.rmtree(etc_appliance)
-    # The site file is imported at boot into /run/appliance (appliance-site.service):
+    # The site file is imported at boot into /run/appliance-site (appliance-site.service;
+    # not /run/appliance, which appliance.service's RuntimeDirectory= empties at each stop):
     # /etc/appliance/site.toml, where the README says a device keeps it, is that copy.
-    etc_appliance.symlink_to("/run/appliance")
+    etc_appliance.symlink_to("/run/appliance-site")
     return sorted(p.name for p in unit_dir.iterdir() if p.suffix in UNIT_SUFFIXES)
 
 
@@ -111,7 +136,7 @@ def verify(dest: Path) -> list[str]:
     for line in ("PasswordAuthentication no", "PermitRootLogin no", "KbdInteractiveAuthentication no"):
         if line not in sshd:
             problems.append(f"sshd policy lacks {line!r}")
-    sysusers = (dest / "usr" / "lib" / "sysusers.d" / "appliance.conf").read_text()
+    sysusers = (dest / "usr" / "lib" / "sysusers.d" / "appliance-image.conf").read_text()
     if "u appliance" not in sysusers:
         problems.append("sysusers: no appliance user")
     return problems
@@ -139,6 +164,12 @@ def verify_units(dest: Path) -> tuple[bool, str]:
                 shutil.copy2(host_unit, target, follow_symlinks=False)
     units = [str(unit_dir / name) for name in OWN_UNITS]
     units += [str(unit_dir / p.name) for p in project_units()]
+    for unit in units:  # programs Debian provides (kill, rauc): this machine's copy stands in
+        for match in re.finditer(r"^Exec\w+=[-@:+!]*(/\S+)", Path(unit).read_text(), re.MULTILINE):
+            program, host = dest / match.group(1).lstrip("/"), Path(match.group(1))
+            if not program.exists() and host.is_file():
+                program.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(host, program)
     env = dict(os.environ, SYSTEMD_LOG_LEVEL="warning")
     result = subprocess.run(
         [tool, "verify", "--man=no", f"--root={dest}", *units],
