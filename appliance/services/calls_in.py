@@ -9,8 +9,8 @@ into what the room does by the site's ``[answer]`` policy
 
 * **reject** — nothing rings; the offer is left to time out on the node;
 * **ring** — ``RoomState.incoming`` names the caller (the kiosk shows it),
-  the call state becomes ``RINGING`` (outside a meeting; in a meeting only
-  ``incoming`` is set, the meeting's state stays), an
+  the call state becomes ``RINGING`` (in a meeting too, whose call goes on
+  underneath until the call is answered), an
   :class:`~appliance.services.room_api.IncomingCallEvent` is published and the
   ring tone plays until ``Answer``, ``Decline`` or ``incoming_cancelled``;
 * **auto-answer** — the same, and the room answers by itself after the
@@ -208,10 +208,10 @@ class IncomingCalls:
             caller=caller, conference=offer.conference_alias, call_id=uuidlib.uuid4().hex[:12]
         )
         self._ringing = ringing = _Ringing(offer, shown, decision, previous=state.call)
-        changes: dict[str, Any] = {"incoming": shown}
-        if state.call not in IN_MEETING:
-            changes["call"] = api.CallState.RINGING
-        self._host.update(f"incoming call from {caller}", **changes)
+        # RINGING in a meeting too (leave-and-answer): the kiosk's incoming screen and the
+        # panel's join/hang-up button answer or decline only a ringing room; the meeting's
+        # call goes on underneath and Decline puts the state back.
+        self._host.update(f"incoming call from {caller}", incoming=shown, call=api.CallState.RINGING)
         self._host.publish(api.IncomingCallEvent(shown))
         self._start_tone()
         if decision.action is Action.AUTO_ANSWER:

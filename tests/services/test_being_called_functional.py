@@ -150,7 +150,8 @@ async def test_being_called_during_a_meeting_leave_and_answer_rings_then_moves(
         await watch.until(lambda s: s.registered and s.call is CallState.IN_CALL)
         await host.control.dial("room-1", role="GUEST")
         state = await watch.until(ringing)
-        assert state.call is CallState.IN_CALL  # never answered into by itself
+        assert state.call is CallState.RINGING  # rings for a person: never answered by itself
+        assert room_1(signalling_node, "meet") is not None  # the meeting goes on underneath
         assert (await room.submit(Answer())).ok
         await watch.until(lambda s: s.call is CallState.IN_CALL and s.meeting.alias == "pinned")
         assert room_1(signalling_node, "meet") is None
@@ -249,3 +250,16 @@ async def test_being_called_in_standby_wakes_the_tv_and_declining_rests_again(
         assert (await room.submit(Decline())).ok
         await watch.until(lambda s: s.call is CallState.STANDBY)
         await eventually(lambda: tv.power == "standby")
+
+
+async def test_being_called_declined_during_a_meeting_returns_to_the_meeting(
+    signalling_node: LabNode,
+) -> None:
+    site = called_site(signalling_node, auto_join=True, during_meeting=DuringMeeting.LEAVE_AND_ANSWER)
+    async with running_room(site) as (room, watch), host_in(signalling_node, "pinned", pin="1234") as host:
+        await watch.until(lambda s: s.registered and s.call is CallState.IN_CALL)
+        await host.control.dial("room-1", role="GUEST")
+        await watch.until(ringing)
+        assert (await room.submit(Decline())).ok
+        assert room.state.call is CallState.IN_CALL and room.state.meeting.alias == "meet"
+        assert room_1(signalling_node, "meet") is not None
