@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from appliance.infinity import IncomingCall, InfinitySession
 from appliance.labnode.app import LabNode
 from appliance.labnode.state.registrar import ROOM_1_PASSWORD
 from appliance.labnode.state.rooms import RoomConfig, builtin_rooms
+from appliance.pexrtc.facade import PexRTC
 from appliance.services.room_api import Answer, CallState, Decline, ErrorKind, IncomingCallEvent, Standby
 from tests.support.daemon import eventually, lab_site, running_room
 from tests.support.panel import panel_bench
@@ -198,12 +200,27 @@ async def test_being_called_automatically_dialled_room_joins_when_the_first_pers
             await eventually(lambda: room_1(auto_dial_node, "standup") is not None)
 
 
+@asynccontextmanager
+async def pexrtc_host(node: LabNode) -> AsyncIterator[PexRTC]:
+    """A Host in ``meet`` through the PexRTC facade (roster-only), as a ported web app would be."""
+    rtc = PexRTC()
+    connected = asyncio.Event()
+    rtc.onSetup = lambda stream, pin_status, *rest: rtc.connect(None)
+    rtc.onConnect = lambda stream: connected.set()
+    rtc.makeCall(node.url, "meet", "Host", None, "none")
+    await asyncio.wait_for(connected.wait(), 30)
+    try:
+        yield rtc
+    finally:
+        await rtc.disconnect()
+
+
 @pytest.mark.media
 async def test_being_called_auto_answers_into_the_meeting_with_media(media_node: LabNode) -> None:
     site = called_site(media_node, auto_answer=True, call_type="video")
-    async with running_room(site) as (room, watch), host_in(media_node) as host:
+    async with running_room(site) as (room, watch), pexrtc_host(media_node) as host:
         await watch.until(registered)
-        await host.control.dial("room-1", role="GUEST")
+        await host.dialOut("room-1", "auto", "GUEST")
         await watch.until(lambda s: s.call is CallState.IN_CALL and s.meeting.alias == "meet")
         await eventually(lambda: room_1(media_node) is not None and room_1(media_node).has_media)
         pictures: list[Any] = []
