@@ -162,5 +162,12 @@ async def _serve(args: argparse.Namespace) -> None:
             )
         for room in node.rooms:
             print(f"  {node.url}/api/client/v2/conferences/{room.alias}  {room.describe()}", flush=True)
+        for device in node.state.registrar.devices.values():
+            # docs/labnode.md "Device registrations": the built-in room-1's password is documented there
+            print(
+                f"  {node.url}/api/client/v2/registrations/{device.alias}  device registration "
+                f"(user {device.username!r}; dial it from a meeting to ring it)",
+                flush=True,
+            )
         await stop.wait()
     print("lab node stopped", flush=True)

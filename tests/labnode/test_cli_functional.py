@@ -65,6 +65,7 @@ async def test_cli_labnode_serves_status_and_stops_on_sigterm() -> None:
             rest, _err = await process.communicate()
         assert process.returncode == 0
         assert b"/conferences/meet" in rest
+        assert b"/registrations/room-1  device registration" in rest
     finally:
         if process.returncode is None:
             process.kill()
