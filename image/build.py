@@ -350,7 +350,7 @@ def build_root(tar: Path, work: Path, cache: Path, epoch: int, keyring: Path) ->
     shutil.copy2(LOCK, inside / "requirements.txt")
     pip_whl = next((inside / "pip").glob("pip-*.whl"))
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch), PYTHONHASHSEED="0", LC_ALL="C.UTF-8")
-    venv = "/opt/appliance/.venv"
+    venv = "/opt/appliance/venv"
     chroot(root, "/usr/bin/python3", "-m", "venv", "--without-pip", venv, env=env)
     pip = [f"{venv}/bin/python", f"/tmp/wheels/pip/{pip_whl.name}/pip", "--disable-pip-version-check"]
     chroot(

@@ -91,10 +91,9 @@ def assemble(dest: Path) -> list[str]:
         etc_appliance.unlink()
     elif etc_appliance.is_dir():
         shutil.rmtree(etc_appliance)
-    # The site file is imported at boot into /run/appliance-site (appliance-site.service;
-    # not /run/appliance, which appliance.service's RuntimeDirectory= empties at each stop):
+    # The site file is imported at boot into /run/appliance (appliance-site.service):
     # /etc/appliance/site.toml, where the README says a device keeps it, is that copy.
-    etc_appliance.symlink_to("/run/appliance-site")
+    etc_appliance.symlink_to("/run/appliance")
     return sorted(p.name for p in unit_dir.iterdir() if p.suffix in UNIT_SUFFIXES)
 
 

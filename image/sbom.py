@@ -62,7 +62,7 @@ def _deb_component(fields: dict[str, str]) -> dict[str, object]:
 
 def _dist_infos(root: Path) -> dict[str, str]:
     found = {}
-    for meta in (root / "opt" / "appliance" / ".venv" / "lib").glob(
+    for meta in (root / "opt" / "appliance" / "venv" / "lib").glob(
         "python3*/site-packages/*.dist-info/METADATA"
     ):
         fields = dict(

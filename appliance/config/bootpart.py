@@ -4,7 +4,7 @@ A room is configured by editing the card on any computer: the FAT boot
 partition holds ``appliance.toml`` (the site file of the README's reference),
 its secrets file, and optionally ``appliance-profile.txt`` naming a hardware
 profile. FAT has no owners or modes, so the files are copied to a private
-directory (``/run/appliance-site`` on the image, owned by the appliance user, mode
+directory (``/run/appliance`` on the image, owned by the appliance user, mode
 0600) where the loader's checks hold, and validated there. A wrong file stops
 the appliance with one line on the screen saying what to fix
 (docs/image.md, "Configuring a card").

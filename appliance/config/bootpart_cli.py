@@ -18,9 +18,7 @@ from appliance.errors import ConfigError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--boot", type=Path, default=Path("/boot/firmware"), help="the boot partition")
-    parser.add_argument(
-        "--out", type=Path, default=Path("/run/appliance-site"), help="private copy (site.toml)"
-    )
+    parser.add_argument("--out", type=Path, default=Path("/run/appliance"), help="private copy (site.toml)")
     parser.add_argument(
         "--state", type=Path, default=Path("/var/lib/appliance"), help="where the detected board is kept"
     )

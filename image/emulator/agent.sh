@@ -5,9 +5,9 @@
 # "IMAGE-TEST key value" lines on the serial console, and installs an update when asked.
 set -u
 say() { echo "IMAGE-TEST $*" > /dev/console; }
-py=/opt/appliance/.venv/bin/python
+py=/opt/appliance/venv/bin/python
 say agent-up "$(cut -d' ' -f1 /proc/uptime)"
-/opt/appliance/.venv/bin/appliance labnode --host 127.0.0.1 --port 8080 --token-lifetime 3600 \
+/opt/appliance/venv/bin/appliance labnode --host 127.0.0.1 --port 8080 --token-lifetime 3600 \
     --width 320 --height 180 --fps 5 --log-level warning > /run/labnode.log 2>&1 &
 say root-options "$(findmnt -no OPTIONS /)"
 if touch /usr/.rw-probe 2>/dev/null; then say root-writable yes; rm -f /usr/.rw-probe; else say root-writable no; fi

@@ -42,13 +42,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def venv_in_overlay(assembled: Path, wheel: Path) -> Path:
-    """The appliance installed from its wheel into a clean venv at the image's path, /opt/appliance/.venv.
+    """The appliance installed from its wheel into a clean venv at the image's path, /opt/appliance/venv.
 
     The wheel goes in with --no-deps plus tomli-w (all that --version, config
     check and site-import import); the full dependency set is installed and
     ``pip check``-ed in the real image build from the pinned aarch64 lock.
     """
-    venv = assembled / "opt" / "appliance" / ".venv"
+    venv = assembled / "opt" / "appliance" / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     subprocess.run(
         [
@@ -88,7 +88,7 @@ def test_overlay_verify_reports_an_unmasked_getty(tmp_path: Path) -> None:
 
 
 def test_overlay_etc_appliance_is_the_imported_site(assembled: Path) -> None:
-    assert (assembled / "etc" / "appliance").readlink() == Path("/run/appliance-site")
+    assert (assembled / "etc" / "appliance").readlink() == Path("/run/appliance")
 
 
 def test_overlay_units_pass_systemd_analyze_verify(venv_in_overlay: Path, assembled: Path) -> None:
