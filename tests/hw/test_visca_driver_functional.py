@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
+from appliance.config.profile import ViscaSpec, load_profile
 from appliance.hw.visca import protocol as p
-from appliance.hw.visca.driver import PtzCamera, ViscaCommandError, ViscaTimeout, ViscaUnavailable
+from appliance.hw.visca.driver import (
+    PtzCamera,
+    ViscaCommandError,
+    ViscaTimeout,
+    ViscaUnavailable,
+    open_camera,
+)
 from appliance.hw.visca.transport import SerialLink, ViscaLinkError
 from tests.support.visca import TRANSPORTS, camera_on
 
@@ -172,3 +180,19 @@ async def test_visca_driver_missing_port_is_a_clear_error() -> None:
     camera = PtzCamera(SerialLink("/nonexistent/ttyVISCA"))
     with pytest.raises(ViscaLinkError, match="cannot open VISCA serial port /nonexistent/ttyVISCA"):
         await camera.start()
+
+
+async def test_visca_driver_open_camera_starts_ci_virtuals_fake_camera(transport: str) -> None:
+    spec = dataclasses.replace(load_profile("ci-virtual").visca, fake_transport=transport)
+    handle = await open_camera(spec)
+    try:
+        assert handle.fake is not None and handle.camera.present
+        await handle.camera.drive(1, 0, 4, 4)
+        assert handle.fake.state.pan_velocity > 0
+    finally:
+        await handle.close()
+
+
+async def test_visca_driver_open_camera_refuses_a_profile_without_one() -> None:
+    with pytest.raises(ValueError, match="this profile has no PTZ camera"):
+        await open_camera(ViscaSpec(driver="none"))

@@ -29,9 +29,11 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from appliance.config.profile import ViscaSpec
 from appliance.errors import DeviceError
 from appliance.hw.timing import SYSTEM_CLOCK, Clock
 from appliance.hw.visca import protocol as p
+from appliance.hw.visca.fake import FakeViscaCamera
 from appliance.hw.visca.transport import IpLink, Link, SerialLink, ViscaLinkError
 from appliance.log import get_logger
 
@@ -361,3 +363,51 @@ def open_link(driver: str, *, port: str = "", baudrate: int = 9600, host: str = 
     if driver == "ip":
         return IpLink(host, ip_port or p.IP_PORT)
     raise ViscaLinkError(f"VISCA driver {driver!r} has no link (expected 'serial' or 'ip')")
+
+
+@dataclass(slots=True)
+class PtzHandle:
+    """A started camera, and the fake behind it when the profile says ``driver = "fake"``."""
+
+    camera: PtzCamera
+    fake: FakeViscaCamera | None = None
+
+    async def close(self) -> None:
+        await self.camera.close()
+        if self.fake is not None:
+            await self.fake.close()
+
+
+async def open_camera(
+    spec: ViscaSpec, *, clock: Clock = SYSTEM_CLOCK, on_presence: PresenceHandler | None = None
+) -> PtzHandle:
+    """The PTZ camera of a profile's ``[visca]``, started (the fake one too, for ``ci-virtual``).
+
+    Raises :class:`~appliance.errors.DeviceError` when it does not answer at
+    start; :class:`ValueError` for ``driver = "none"`` (there is no camera).
+    """
+    fake = None
+    if spec.driver == "none":
+        raise ValueError("[visca] driver = 'none': this profile has no PTZ camera")
+    if spec.driver == "fake":
+        fake = await FakeViscaCamera(
+            spec.address, serial=spec.fake_transport == "serial", udp=spec.fake_transport == "ip"
+        ).start()
+        link: Link = (
+            SerialLink(fake.serial_path)
+            if spec.fake_transport == "serial"
+            else IpLink("127.0.0.1", fake.udp_port)
+        )
+    else:
+        link = open_link(
+            spec.driver, port=spec.port, baudrate=spec.baudrate, host=spec.host, ip_port=spec.ip_port
+        )
+    camera = PtzCamera(
+        link, address=spec.address, timeout_s=spec.timeout_s, clock=clock, on_presence=on_presence
+    )
+    try:
+        await camera.start()
+    except BaseException:
+        await PtzHandle(camera, fake).close()
+        raise
+    return PtzHandle(camera, fake)
