@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
-from typing import Any, Final
+from typing import Any
 
 from appliance import __version__
 from appliance.config.profile import HwProfile
@@ -29,8 +29,6 @@ from appliance.config.site import SiteConfig
 from appliance.errors import ApplianceError
 from appliance.hw.cec import open_display
 from appliance.log import get_logger
-from appliance.media.handoff import LatestSlot
-from appliance.media.sinks import DisplayFrame
 from appliance.pexrtc.call import NotConnected
 from appliance.pexrtc.media import MediaOutputs, MediaPreferences
 from appliance.services import room_api as api
@@ -40,14 +38,15 @@ from appliance.services.causes import error_kind
 from appliance.services.clock import SYSTEM_CLOCK, Clock
 from appliance.services.devices import capture_device, check_devices, install_profile_codecs, playback_output
 from appliance.services.fanout import EventFanout
-from appliance.services.liveness import LivenessSettings, watch_media
+from appliance.services.in_call import LayoutCycle, apply_mutes, meeting_command
+from appliance.services.liveness import WATCHED_CALL_TYPES, LivenessSettings, watch_media
+from appliance.services.pictures import SlotPictures
 from appliance.services.rejoin import Action, RejoinPolicy
 from appliance.services.room_array import RoomArray
 from appliance.services.standby import RoomRest
 
 log = get_logger(__name__)
 
-LAYOUTS: Final = ("1:7", "4:0", "1:0", "2:21", "5:7")  # SetLayout("") cycles through these
 _ACTIVE = frozenset(
     {
         api.CallState.JOINING,
@@ -57,19 +56,6 @@ _ACTIVE = frozenset(
         api.CallState.WAITING_TO_REJOIN,
     }
 )
-
-
-class SlotPictures:
-    """The media engine's latest-frame slots, as the kiosk's :class:`~room_api.PictureFeed`."""
-
-    STREAMS: Final = ("main", "presentation")
-
-    def __init__(self) -> None:
-        self.slots: dict[str, LatestSlot[DisplayFrame]] = {name: LatestSlot() for name in self.STREAMS}
-
-    def latest(self, stream: str) -> api.Picture | None:
-        slot = self.slots.get(stream)
-        return slot.take_nowait() if slot is not None else None
 
 
 class RoomController:
@@ -103,7 +89,7 @@ class RoomController:
         self._runner: asyncio.Task[None] | None = None
         self._interrupt = asyncio.Event()
         self._liveness_task: asyncio.Task[None] | None = None
-        self._layout_index = 0
+        self._layouts = LayoutCycle()
         self._started = False
         self._rest_started = False
         # Being called (docs/being-called.md): registration, answer policy, ring.
@@ -207,11 +193,7 @@ class RoomController:
         await self.calls_in.close()
         await self.array.close()
         await self._stop_runner("stopping")
-        self._pictures_close()
-
-    def _pictures_close(self) -> None:
-        for slot in self._pictures.slots.values():
-            slot.close()
+        self._pictures.close()
 
     # -- state ------------------------------------------------------------------------
 
@@ -466,6 +448,8 @@ class RoomController:
         self._publish(event)
 
     def media_up(self, call: RoomCall) -> None:
+        if call.conference.call_type.value not in WATCHED_CALL_TYPES:
+            return  # nothing always arrives on these: silence is no fault
         if self._liveness_task is None or self._liveness_task.done():
             self._liveness_task = asyncio.get_running_loop().create_task(
                 watch_media(call, self.liveness, self.clock, self._recovery), name="room-liveness"
@@ -529,36 +513,12 @@ class RoomController:
         call = self._call
         if call is not None:
             call.set_mutes(microphone, camera)
-            conference = call.conference
-            joined = conference.uuid is not None
-            if microphone is not None:
-                conference.mute_audio(microphone)
-                if joined:
-                    self._fire(
-                        conference.control.client_mute() if microphone else conference.control.client_unmute()
-                    )
-            if camera is not None:
-                conference.mute_video(camera)
-                if joined:
-                    self._fire(
-                        conference.control.video_mute() if camera else conference.control.video_unmute()
-                    )
+            apply_mutes(call.conference, microphone=microphone, camera=camera)
         if microphone is not None:
             self._set("microphone muted" if microphone else "microphone unmuted", microphone_muted=microphone)
         if camera is not None:
             self._set("camera privacy on" if camera else "camera privacy off", camera_privacy=camera)
         return api.ACCEPTED
-
-    def _fire(self, coro: Any) -> None:
-        """A server-side echo of a local change: failure is logged, never raised into a button."""
-
-        async def run() -> None:
-            try:
-                await coro
-            except ApplianceError as exc:
-                log.warning("node did not take the change: %s", exc)
-
-        asyncio.get_running_loop().create_task(run())
 
     async def _in_call_command(self, command: api.RoomCommand) -> api.CommandResult:
         call = self._call
@@ -585,31 +545,9 @@ class RoomController:
             return api.CommandResult(False, "this room has no PTZ camera driver running")
         if call is None or state is not api.CallState.IN_CALL:
             return api.CommandResult(False, "not in a meeting")
-        conference = call.conference
+        result = await meeting_command(call.conference, command, self._layouts)
+        if result is None:
+            return api.CommandResult(False, f"{type(command).__name__} is not a command this room knows")
         if isinstance(command, api.RaiseHand):
-            if command.on:
-                await conference.control.buzz()
-            else:
-                await conference.control.clear_buzz()
             self._set("hand raised" if command.on else "hand lowered", hand_raised=command.on)
-            return api.ACCEPTED
-        if isinstance(command, api.SetLayout):
-            layout = command.layout
-            if not layout:
-                self._layout_index = (self._layout_index + 1) % len(LAYOUTS)
-                layout = LAYOUTS[self._layout_index]
-            conference.require_host("change the layout")
-            await conference.control.transform_layout({"layout": layout})
-            return api.ACCEPTED
-        if isinstance(command, api.SendDtmf):
-            await conference.media.send_dtmf(command.digits)
-            return api.ACCEPTED
-        if isinstance(command, api.SendFecc):
-            if command.target:
-                await conference.control.send_fecc(
-                    command.action, command.axis, command.direction, command.target
-                )
-            else:
-                await conference.media.send_fecc(command.action, command.axis, command.direction, 1000)
-            return api.ACCEPTED
-        return api.CommandResult(False, f"{type(command).__name__} is not a command this room knows")
+        return result

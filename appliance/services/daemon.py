@@ -112,7 +112,12 @@ class Daemon:
         profile = self._profile(first)
         site = first.site or unconfigured(self.site_path, profile.name)
         room = self.room = RoomController(site, profile, clock=self.clock)
-        follower = asyncio.get_running_loop().create_task(self._follow(room), name="daemon-status")
+        loop = asyncio.get_running_loop()
+        follower = loop.create_task(self._follow(room), name="daemon-status")
+        signals = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT"}
+        for signum, name in signals.items():  # before start: a SIGTERM mid-join is a clean stop too
+            loop.add_signal_handler(signum, self.request_stop, name)
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         try:
             await room.start()
             if first.problem and first.stamp is not None:
@@ -120,12 +125,15 @@ class Daemon:
                 room.configuration_problem(first.problem, usable=False)
             elif first.problem:
                 log.warning("%s", first.problem)
-            self.notifier.ready(room.state)
-            self.notifier.start_keepalives()
-            await self._serve()
+            if not self._stop.is_set():  # a SIGTERM during start: straight to the clean stop
+                self.notifier.ready(room.state)
+                self.notifier.start_keepalives()
+                await self._serve()
         finally:
             await self.notifier.stop_keepalives()
             await room.stop()
+            for signum in (*signals, signal.SIGHUP):
+                loop.remove_signal_handler(signum)
             follower.cancel()
             await asyncio.gather(follower, return_exceptions=True)
         log.info("stopped", extra={"context": {"event": "daemon.stopped", "why": self._stop_reason}})
@@ -141,27 +149,18 @@ class Daemon:
                 self.notifier.status(event.new)
 
     async def _serve(self) -> None:
-        loop = asyncio.get_running_loop()
-        handlers = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT"}
-        for signum, name in handlers.items():
-            loop.add_signal_handler(signum, self.request_stop, name)
-        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
-        try:
-            while not self._stop.is_set():
-                waits = [asyncio.ensure_future(self._stop.wait()), asyncio.ensure_future(self._reload.wait())]
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.reload_poll_s):
-                        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-                for wait in waits:
-                    wait.cancel()
-                if self._stop.is_set():
-                    return
-                if self._reload.is_set() or _stamp(self.site_path) != self._stamp:
-                    self._reload.clear()
-                    await self.reload()
-        finally:
-            for signum in (*handlers, signal.SIGHUP):
-                loop.remove_signal_handler(signum)
+        while not self._stop.is_set():
+            waits = [asyncio.ensure_future(self._stop.wait()), asyncio.ensure_future(self._reload.wait())]
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.reload_poll_s):
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for wait in waits:
+                wait.cancel()
+            if self._stop.is_set():
+                return
+            if self._reload.is_set() or _stamp(self.site_path) != self._stamp:
+                self._reload.clear()
+                await self.reload()
 
     async def reload(self) -> None:
         """Read the site file again; keep the last good one when the new one is broken."""

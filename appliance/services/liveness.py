@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from appliance.errors import ApplianceError
 from appliance.log import get_logger
@@ -24,6 +24,11 @@ from appliance.services.clock import Clock
 from appliance.services.room_api import DisconnectCause, RecoveryFinished, RecoveryStarted
 
 log = get_logger(__name__)
+
+
+# Call types on which the node always sends the conference's audio or video; a
+# presentation, screen-sharing or RTMP call may rightly receive nothing for hours.
+WATCHED_CALL_TYPES: Final = frozenset({"video", "audioonly", "recvonly", "recvonlyvideo"})
 
 
 @dataclass(frozen=True, slots=True)
