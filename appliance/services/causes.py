@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from appliance.errors import MediaError
 from appliance.infinity.errors import (
+    CertificateRejected,
     ConferenceLocked,
     ConferenceNotFound,
     InvalidPin,
@@ -52,8 +53,12 @@ def cause_of_error(error: Exception | None, message: str) -> DisconnectCause:
     return DisconnectCause.NETWORK
 
 
-def error_kind(error: Exception | None, cause: DisconnectCause) -> ErrorKind:
+def error_kind(error: Exception | None, cause: DisconnectCause, message: str = "") -> ErrorKind:
     """What the kiosk explains for a failed join."""
+    if isinstance(error, CertificateRejected):
+        return ErrorKind.CERTIFICATE
+    if message.startswith("Could not access camera or microphone"):
+        return ErrorKind.CAMERA_MISSING
     if isinstance(error, InvalidPin):
         return ErrorKind.WRONG_PIN
     if isinstance(error, ConferenceLocked):

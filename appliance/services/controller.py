@@ -383,7 +383,7 @@ class RoomController:
             },
         )
         if ended.cause not in (api.DisconnectCause.TRANSFER, api.DisconnectCause.LOCAL):
-            error = api.RoomError(error_kind(ended.error, ended.cause), ended.detail)
+            error = api.RoomError(error_kind(ended.error, ended.cause, ended.detail), ended.detail)
             self._set(ended.detail, error=error)
             self._publish(api.ErrorRaised(error))
 
