@@ -147,7 +147,7 @@ class RoomController:
             await self.array.start()  # directions and speaker tracking
         await self.calls_in.start()
         if self.site.join.auto_join:
-            self._start_runner("auto-join")
+            self._start_runner("auto-join", scheduled=True)
 
     async def reconfigure(self, site: SiteConfig) -> None:
         """Take a changed site file: leave what runs, then start over from it.
@@ -244,13 +244,24 @@ class RoomController:
 
     # -- the call loop ----------------------------------------------------------------
 
-    def _start_runner(self, cause: str, alias: str = "", invitation: Invitation | None = None) -> None:
+    def _start_runner(
+        self, cause: str, alias: str = "", invitation: Invitation | None = None, *, scheduled: bool = False
+    ) -> None:
+        """Start the call loop; ``scheduled`` (an automatic join) first waits for ``[join] schedule``."""
         if self._runner is not None and not self._runner.done():
             return
         self._interrupt.clear()
         self._runner = asyncio.get_running_loop().create_task(
-            self._run(cause, alias, invitation), name="room-call"
+            self._run(cause, alias, invitation, scheduled=scheduled), name="room-call"
         )
+
+    async def _until_scheduled(self) -> bool:
+        """Rest in STANDBY while the schedule is closed; False when a command interrupted."""
+        closed = self.rejoin.seconds_until_allowed()
+        if closed <= 0:
+            return True
+        self._set(f"outside the schedule; joining in {closed:.0f} s", call=api.CallState.STANDBY)
+        return await self._wait(closed)
 
     async def _stop_runner(self, cause: str, then: api.CallState = api.CallState.IDLE) -> None:
         runner = self._runner
@@ -267,9 +278,13 @@ class RoomController:
             await runner
         self._set(cause, call=then, recovering="", waiting_for="", meeting=api.Meeting(), participants=())
 
-    async def _run(self, cause: str, alias: str, invitation: Invitation | None = None) -> None:
+    async def _run(
+        self, cause: str, alias: str, invitation: Invitation | None = None, *, scheduled: bool = False
+    ) -> None:
         """Join; when the call ends, ask the rejoin policy; wait; join again — until told to stop."""
         try:
+            if scheduled and not await self._until_scheduled():
+                return
             why = cause
             while not self._interrupt.is_set():
                 ended = await self._one_call(alias, why, invitation)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from appliance.config.schedule import parse_schedule
 from appliance.labnode.app import LabNode
+from appliance.services.clock import ManualClock
 from appliance.services.room_api import (
     CallState,
     CameraPrivacy,
@@ -199,3 +202,13 @@ async def test_controller_video_call_fills_the_picture_feed(media_node: LabNode)
         assert picture is not None
         assert (picture.width, picture.height) == (1280, 720)  # the profile's display size
         assert picture.pixel_format == "bgra"
+
+
+async def test_controller_auto_join_waits_for_the_schedule_in_standby(signalling_node: LabNode) -> None:
+    clock = ManualClock(datetime(2026, 12, 7, 6, 59, 50, tzinfo=UTC))  # a Monday, 10 s before 07:00
+    site = lab_site(signalling_node.url, call_type="none", schedule=parse_schedule("weekdays 07:00-19:00"))
+    async with running_room(site, clock=clock) as (_room, watch):
+        await watch.until(lambda s: s.call is CallState.STANDBY)
+        assert _people(signalling_node) == []
+        await clock.advance(10.0)
+        await watch.until(in_call)
