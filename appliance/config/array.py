@@ -40,7 +40,7 @@ class ArraySpec:
     positions_mm: tuple[tuple[float, float], ...]  # one (x, y) per microphone
     mic_channels: tuple[int, ...]  # device channel of each microphone, same order
     orientation_deg: float = 0.0
-    aec: str = "after-beamformer"
+    aec: str = "per-channel"
     doa_rate_hz: float = 5.0
     options: dict[str, str] = field(default_factory=dict)
 
@@ -98,7 +98,7 @@ def parse_array(top: Table) -> ArraySpec | None:
     positions = _positions(table, raw_positions)
     mic_channels = _mic_channels(table, len(positions), channels)
     orientation = table.number("orientation_deg", 0.0, min=-180.0, max=180.0)
-    aec = table.text("aec", "after-beamformer", choices=AEC_PLACEMENTS)
+    aec = table.text("aec", "per-channel", choices=AEC_PLACEMENTS)
     doa_rate = table.number("doa_rate_hz", 5.0, min=0.0, exclusive_min=True, max=20.0)
     options_table = table.table("options", required=False)
     options: dict[str, str] = {}

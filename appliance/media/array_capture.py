@@ -22,7 +22,9 @@ import contextlib
 import fractions
 import functools
 import io
+import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import av
@@ -80,6 +82,63 @@ def virtual_wav(name: str, geometry: ArrayGeometry, channels: int, mic_channels:
     return scene_wav(render(virtual_scene(name, geometry)), channels, mic_channels)
 
 
+def open_array_container(spec: DeviceSpec) -> Any:
+    """Open the array's device with PyAV (blocking) and check its channel count against the profile."""
+    setup = spec.array
+    if setup is None:
+        raise MediaError(f"{spec.describe()} is not declared as an array")
+    if spec.format == VIRTUAL:
+        # options["channels"] stands for a board delivering another count than declared
+        delivered = int(spec.options.get("channels", setup.channels))
+        wav = virtual_wav(spec.device, setup.geometry, delivered, setup.mic_channels)
+        container = av.open(io.BytesIO(wav), format="wav")
+    else:
+        wanted = {"channels": str(setup.channels), "sample_rate": str(AUDIO_RATE)}
+        container = av.open(spec.device, format=spec.format, options={**wanted, **spec.options})
+    found = container.streams.audio[0].codec_context.channels
+    if found != setup.channels:
+        container.close()
+        raise ValueError(
+            f"the device delivers {found} channels; the profile's [audio_array] channels = {setup.channels}"
+        )
+    return container
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayProbe:
+    """What ``appliance doctor`` reports of an array: its channels and how loud each one is."""
+
+    channels: int
+    levels_dbfs: tuple[float, ...]  # per device channel over the probe, -inf for digital silence
+    seconds: float
+
+
+def probe_array(spec: DeviceSpec, seconds: float = 0.5) -> ArrayProbe:
+    """Open the array (blocking, as the call would), read ``seconds`` of every channel, measure levels."""
+    container = open_array_container(spec)
+    try:
+        stream = container.streams.audio[0]
+        resampler: av.AudioResampler | None = None
+        blocks: list[npt.NDArray[np.float64]] = []
+        total = 0
+        for frame in container.decode(stream):
+            if resampler is None:
+                resampler = av.AudioResampler(format="s16p", layout=frame.layout, rate=AUDIO_RATE)
+            for block in resampler.resample(frame):
+                blocks.append(block.to_ndarray().astype(np.float64))
+                total += block.samples
+            if total >= seconds * AUDIO_RATE:
+                break
+    finally:
+        container.close()
+    if not blocks:
+        raise MediaError(f"{spec.describe()} gave no audio")
+    pcm = np.concatenate(blocks, axis=1)
+    rms = np.sqrt(np.mean(pcm**2, axis=1))
+    levels = tuple(float(20 * np.log10(r / 32768.0)) if r > 0 else -math.inf for r in rms)
+    return ArrayProbe(channels=pcm.shape[0], levels_dbfs=levels, seconds=total / AUDIO_RATE)
+
+
 class ArrayCaptureTrack(CaptureTrack):
     """A microphone array read on its own thread; one voice and directions delivered on the loop."""
 
@@ -89,7 +148,6 @@ class ArrayCaptureTrack(CaptureTrack):
         super().__init__(spec)
         self.setup: ArraySetup = spec.array
         self.front_end = front_end
-        self._wav: bytes | None = None
         # RMS per device channel over the last block (int16 units), for `appliance doctor`
         self.levels: tuple[float, ...] = ()
         self.channels_found: int | None = None
@@ -102,29 +160,7 @@ class ArrayCaptureTrack(CaptureTrack):
         return self
 
     def _open_container(self) -> Any:
-        if self.spec.format == VIRTUAL:
-            if self._wav is None:
-                # options["channels"] stands for a board delivering another count than declared
-                delivered = int(self.spec.options.get("channels", self.setup.channels))
-                self._wav = virtual_wav(
-                    self.spec.device, self.setup.geometry, delivered, self.setup.mic_channels
-                )
-            container = av.open(io.BytesIO(self._wav), format="wav")
-        else:
-            options = {
-                "channels": str(self.setup.channels),
-                "sample_rate": str(AUDIO_RATE),
-                **self.spec.options,
-            }
-            container = av.open(self.spec.device, format=self.spec.format, options=options)
-        found = container.streams.audio[0].codec_context.channels
-        if found != self.setup.channels:
-            container.close()
-            raise ValueError(
-                f"the device delivers {found} channels; the profile's [audio_array] channels = "
-                f"{self.setup.channels}"
-            )
-        return container
+        return open_array_container(self.spec)
 
     def _read(self) -> None:
         container = self._container

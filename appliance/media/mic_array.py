@@ -134,7 +134,7 @@ class ArraySetup:
     geometry: ArrayGeometry
     channels: int  # channels the device delivers
     mic_channels: tuple[int, ...]  # device channel of each microphone (same order as geometry)
-    aec: str = AEC_AFTER_BEAMFORMER
+    aec: str = AEC_PER_CHANNEL
     doa_rate_hz: float = 5.0
     # not part of the device's identity: the engine compares specs to decide re-opening
     directions: DirectionFeed | None = field(default=None, compare=False)

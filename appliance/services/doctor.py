@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -30,14 +31,16 @@ import av
 
 from appliance.config.profile import CaptureSpec, HwProfile, load_profile
 from appliance.config.site import SiteConfig, load_site
-from appliance.errors import ApplianceError, ConfigError
+from appliance.errors import ApplianceError, ConfigError, MediaError
 from appliance.hw.gpio import PanelIO
 from appliance.hw.udev import HotplugMonitor, netlink_monitor
 from appliance.hw.visca.driver import PtzCamera, open_link
 from appliance.hw.visca.fake import FakeViscaCamera
 from appliance.hw.visca.transport import IpLink, Link, SerialLink
+from appliance.media.array_capture import VIRTUAL_RENDER_DEADLINE_S, probe_array
 from appliance.media.decoders import probe_decoder
 from appliance.media.encoders import probe_encoder
+from appliance.services.devices import array_device
 
 OPEN_DEADLINE_S = 10.0
 DEFAULT_SITE = Path("/etc/appliance/site.toml")
@@ -126,6 +129,43 @@ async def check_capture(check: str, kind: str, capture: CaptureSpec) -> Verdict:
     if kind == "video" and capture.ptz_view is not None:
         extra = f", sends a {capture.ptz_view[0]}x{capture.ptz_view[1]} view moved by the virtual PTZ camera"
     return Verdict(check, True, f"{where} gives {got}{extra}")
+
+
+# A microphone channel this quiet is dead (a real one hears at least its own noise, ~-70 dBFS).
+SILENT_DBFS = -100.0
+
+
+async def check_array(profile: HwProfile) -> Verdict:
+    """The microphone array: opened as a call opens it, channel count checked, each channel's level."""
+    array = profile.audio_array
+    assert array is not None
+    where = f"{array.format}:{array.device}"
+    deadline = VIRTUAL_RENDER_DEADLINE_S if array.format == "virtual" else OPEN_DEADLINE_S
+    try:
+        async with asyncio.timeout(deadline):
+            probe = await asyncio.to_thread(probe_array, array_device(array))
+    except (MediaError, av.FFmpegError, OSError, ValueError, TimeoutError) as exc:
+        return Verdict(
+            "array", False, f"{where}: {type(exc).__name__}: {exc}",
+            remedy="plug in the array, or fix [audio_array] device/channels "
+            "(arecord -L names devices; arecord -D DEVICE --dump-hw-params shows the channels)",
+        )  # fmt: skip
+    levels = [probe.levels_dbfs[channel] for channel in array.mic_channels]
+    shown = "/".join(f"{level:.0f}" if math.isfinite(level) else "silent" for level in levels)
+    channels = ",".join(str(c) for c in array.mic_channels)
+    detail = (
+        f"{where}: {probe.channels} channels, {len(levels)} microphones on channels {channels}, "
+        f"{array.aperture_mm:.0f} mm across; levels {shown} dBFS; AEC {array.aec}"
+    )
+    if not array.steerable:
+        detail += "; too small to steer: best channel, no direction"
+    dead = [c for c, level in zip(array.mic_channels, levels, strict=True) if level < SILENT_DBFS]
+    if dead and len(dead) < len(levels):
+        return Verdict(
+            "array", False, f"{detail}; channel(s) {','.join(map(str, dead))} silent while others hear sound",
+            remedy="check the array's cable and firmware, and [audio_array] mic_channels",
+        )  # fmt: skip
+    return Verdict("array", True, detail)
 
 
 def check_playback(profile: HwProfile) -> Verdict:
@@ -298,6 +338,8 @@ async def diagnose(profile: HwProfile, site: SiteConfig | None = None) -> list[V
     verdicts.append(await check_gpio(profile))
     verdicts.append(await check_ptz(profile))
     verdicts.append(check_udev(profile))
+    if profile.audio_array is not None:
+        verdicts.append(await check_array(profile))
     verdicts.extend(await asyncio.to_thread(check_codecs, profile))
     verdicts.append(await check_cec(profile))
     if site is not None:
