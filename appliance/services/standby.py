@@ -4,7 +4,9 @@ A room device rests between meetings the way commercial ones do
 (docs/being-called.md, "Standby and wake"): after a meeting and after
 ``[standby] idle_minutes`` awake and idle, the room goes to ``STANDBY``.
 Entering it, :class:`RoomRest` turns the PTZ camera to its privacy preset
-(when the room has a PTZ driver and the site names one), resets the
+(when the site names one: through the camera it was given, or else as a
+``RecallPreset`` submitted to the room, which its PTZ driver carries out),
+resets the
 microphone to unmuted and lowers the hand for the next meeting, and puts
 the TV in standby over HDMI-CEC; the media devices are released by the
 controller itself, which ends the call (so the camera light goes off).
@@ -33,6 +35,8 @@ from appliance.services import room_api as api
 from appliance.services.clock import Clock
 
 log = get_logger(__name__)
+
+STANDBY_SOURCE: Final = "standby"  # RecallPreset.source of the rest and wake presets
 
 # Leaving one of these for IDLE is "after a meeting".
 _MEETING: Final = frozenset({api.CallState.IN_CALL, api.CallState.LEAVING})
@@ -138,7 +142,13 @@ class RoomRest:
         self.wakes += 1
 
     async def _preset(self, preset: int | None, which: str) -> None:
-        if preset is None or self.camera is None:
+        """Recall a preset on the camera given, or through the room (its PTZ driver, when it has one)."""
+        if preset is None:
+            return
+        if self.camera is None:
+            result = await self._room.submit(api.RecallPreset(preset, source=STANDBY_SOURCE))
+            if not result.ok:
+                log.info("%s preset %d not recalled: %s", which, preset, result.reason)
             return
         try:
             await self.camera.preset_recall(preset)

@@ -14,7 +14,7 @@ import pytest
 from appliance.config.incoming import StandbyConfig
 from appliance.labnode.app import LabNode
 from appliance.services.clock import ManualClock
-from appliance.services.room_api import CallState, Leave, MuteMicrophone, Standby, Wake
+from appliance.services.room_api import CallState, Leave, MuteMicrophone, RecallPreset, Standby, Wake
 from appliance.ui.keymap import key_down
 from appliance.ui.model import KioskModel
 from tests.support.daemon import eventually, lab_site, running_room
@@ -120,3 +120,25 @@ async def test_standby_turns_the_ptz_camera_to_privacy_and_wake_brings_it_home(
         await room.submit(Wake("button"))
         await eventually(lambda: room.rest.wakes == 1)
         assert await camera.position() == (0, 0)
+
+
+async def test_standby_without_a_camera_asks_the_room_to_recall_the_privacy_preset(
+    signalling_node: LabNode,
+) -> None:
+    site = dataclasses.replace(
+        lab_site(signalling_node.url, call_type="none", auto_join=False),
+        standby=StandbyConfig(privacy_preset=9),
+    )
+    async with running_room(site) as (room, watch):
+        submitted: list[Any] = []
+        original = room.submit
+
+        async def recording(command: Any) -> Any:
+            submitted.append(command)
+            return await original(command)
+
+        room.submit = recording  # type: ignore[method-assign]
+        await original(Standby())
+        await watch.until(standby)
+        await eventually(lambda: room.rest.rests == 1)
+        assert RecallPreset(9, source="standby") in submitted
