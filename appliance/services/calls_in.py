@@ -167,7 +167,11 @@ class IncomingCalls:
 
     def _on_registration(self, event: Event) -> None:
         if isinstance(event, Registered):
-            self._host.update("registered for incoming calls", registered=True)
+            error = self._host.state.error
+            if error is not None and error.kind is api.ErrorKind.REGISTRATION:
+                self._host.update("registered for incoming calls", registered=True, error=None)
+            else:
+                self._host.update("registered for incoming calls", registered=True)
         elif isinstance(event, RegistrationLost):
             self._host.update(f"not registered: {event.error}", registered=False)
             if isinstance(event.error, InvalidCredentials):

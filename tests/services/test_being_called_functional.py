@@ -11,14 +11,16 @@ from typing import Any
 import pytest
 
 from appliance.config.incoming import AnswerSettings, DuringMeeting, RegistrationConfig
+from appliance.config.profile import load_profile
 from appliance.config.site import SiteConfig
-from appliance.infinity import IncomingCall, InfinitySession
+from appliance.infinity import IncomingCall, InfinitySession, RegistrationPolicy
 from appliance.labnode.app import LabNode
 from appliance.labnode.state.registrar import ROOM_1_PASSWORD
 from appliance.labnode.state.rooms import RoomConfig, builtin_rooms
 from appliance.pexrtc.facade import PexRTC
+from appliance.services.controller import RoomController
 from appliance.services.room_api import Answer, CallState, Decline, ErrorKind, IncomingCallEvent, Standby
-from tests.support.daemon import eventually, lab_site, running_room
+from tests.support.daemon import StateWatch, eventually, lab_site, running_room
 from tests.support.panel import panel_bench
 
 
@@ -280,3 +282,23 @@ async def test_being_called_declined_during_a_meeting_returns_to_the_meeting(
         assert (await room.submit(Decline())).ok
         assert room.state.call is CallState.IN_CALL and room.state.meeting.alias == "meet"
         assert room_1(signalling_node, "meet") is not None
+
+
+async def test_being_called_registration_error_clears_once_registered(signalling_node: LabNode) -> None:
+    room = RoomController(called_site(signalling_node, password="wrong-password"), load_profile("ci-virtual"))
+    assert room.calls_in.registration is not None
+    room.calls_in.registration.policy = RegistrationPolicy(credentials_retry_s=0.2)  # before it starts
+    watch = StateWatch(room)
+    try:
+        await room.start()
+        await watch.until(lambda s: s.error is not None and s.error.kind is ErrorKind.REGISTRATION)
+        # the administrator sets the account's password on the node: the next retry succeeds
+        registrar = signalling_node.state.registrar
+        registrar.devices["room-1"] = dataclasses.replace(
+            registrar.devices["room-1"], password="wrong-password"
+        )
+        state = await watch.until(lambda s: s.registered)
+        assert state.error is None
+    finally:
+        await room.stop()
+        await watch.close()
