@@ -15,7 +15,9 @@ connection), ``rejoin`` (a fresh join with a fresh client). For the media stall
 the detection time (fault → ``RecoveryStarted``) is given too.
 
 Memory: ``appliance run`` as a child process (its own RSS, psutil) in a video
-call against the node: RSS after warm-up and its drift over the soak.
+call against the node: RSS after warm-up and its drift over the soak; and, from
+its notify socket, how long a (re)started process takes to READY=1 and into the
+call — what a watchdog restart costs on top of ``WatchdogSec`` and ``RestartSec``.
 Figures only, ratios to the issue's targets; no assertions.
 """
 
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -239,12 +243,31 @@ bandwidth_kbps = 512
 """
 
 
+async def _notified(sock: socket.socket, wanted: str, started: float, limit: float = TIMEOUT) -> float:
+    """Seconds from ``started`` until a notify line starting with ``wanted`` arrives."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            message = sock.recv(4096).decode()
+        except BlockingIOError:
+            await asyncio.sleep(0.01)
+            continue
+        if any(line.startswith(wanted) for line in message.splitlines()):
+            return time.monotonic() - started
+    raise TimeoutError(f"no {wanted} within {limit:.0f} s")
+
+
 async def memory(warmup_s: float, soak_s: float) -> None:
     use_host_addresses(["127.0.0.1"])
     async with LabNode(host="127.0.0.1", port=0, width=320, height=180, fps=10, bots=1) as node:
         with tempfile.TemporaryDirectory() as directory:
             site = Path(directory) / "site.toml"
             site.write_text(SITE.format(url=node.url))
+            # the process start as systemd sees it after a watchdog kill: to READY=1, to in call
+            notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            notify.bind(str(Path(directory) / "notify.sock"))
+            notify.setblocking(False)
+            launched = time.monotonic()
             child = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
@@ -255,9 +278,12 @@ async def memory(warmup_s: float, soak_s: float) -> None:
                 "--log-level",
                 "warning",
                 stdout=asyncio.subprocess.DEVNULL,
+                env={**os.environ, "NOTIFY_SOCKET": str(Path(directory) / "notify.sock")},
             )
             process = psutil.Process(child.pid)
             try:
+                ready = await _notified(notify, "READY=1", launched)
+                joined = await _notified(notify, "STATUS=in-call", launched)
                 await asyncio.sleep(warmup_s)
                 samples: list[tuple[float, float]] = []
                 started = time.monotonic()
@@ -269,9 +295,11 @@ async def memory(warmup_s: float, soak_s: float) -> None:
             finally:
                 child.terminate()
                 await child.wait()
+                notify.close()
     first, last = samples[0][1], samples[-1][1]
     half = [rss for at, rss in samples if at >= soak_s / 2]
     print(f"daemon memory (appliance run in a video call; warm-up {warmup_s:.0f} s, soak {soak_s:.0f} s)")
+    print(f"  process start -> READY=1 {ready:.2f} s, -> in call {joined:.2f} s (watchdog restart cost)")
     print(f"  still in the call at the end: {in_call}")
     peak = max(rss for _, rss in samples)
     print(f"  RSS after warm-up {first:.1f} MiB, at the end {last:.1f} MiB, peak {peak:.1f} MiB")
