@@ -110,6 +110,8 @@ class MediaCall:
         main_slot: LatestSlot[DisplayFrame] | None = None,
         presentation_slot: LatestSlot[DisplayFrame] | None = None,
         display_size: tuple[int, int] | None = None,
+        self_slot: LatestSlot[DisplayFrame] | None = None,
+        self_size: tuple[int, int] | None = None,
         on_event: EventCallback | None = None,
         on_connection: Callable[[RTCPeerConnection], None] | None = None,
         ice_restart: IceRestartPolicy | None = None,
@@ -144,6 +146,11 @@ class MediaCall:
         self._relays = (self.audio_out, self.video_out, self.screen_out)  # mid 0, 1, 2
         self.main_video = VideoSink("main", main_slot, size=display_size)
         self.presentation_video = VideoSink("presentation", presentation_slot, size=display_size)
+        # the camera as sent, for the room's self-view (converted, at self_size, only if shown)
+        self.self_view: VideoSink | None = None
+        if self_slot is not None:
+            self.self_view = VideoSink("self", self_slot, size=self_size)
+            self.video_out.preview = self.self_view.deliver
         self.audio = AudioSink(audio_output)
         self._sources: dict[str, DeviceSpec | None] = {"audio": None, "video": None}
         self._lines: list[LinePlan] = []

@@ -327,6 +327,8 @@ class OutgoingTrack(MediaStreamTrack):  # type: ignore[misc]
         self._black: av.VideoFrame | None = None
         self.frames_sent = 0
         self.resolution: tuple[int, int] | None = None
+        # sees each video frame that is sent (never while muted): the room's self-view
+        self.preview: Callable[[av.VideoFrame], None] | None = None
 
     @property
     def source(self) -> MediaStreamTrack | None:
@@ -382,6 +384,8 @@ class OutgoingTrack(MediaStreamTrack):  # type: ignore[misc]
                 frame = self._replacement(frame)
             if isinstance(frame, av.VideoFrame):
                 self.resolution = (frame.width, frame.height)
+                if self.preview is not None and not self._muted:
+                    self.preview(frame)
             return frame
 
     def _replacement(self, frame: av.VideoFrame | av.AudioFrame) -> av.VideoFrame | av.AudioFrame:

@@ -82,6 +82,8 @@ class MediaOutputs:
     main_slot: Any = None
     presentation_slot: Any = None
     display_size: tuple[int, int] | None = None
+    self_slot: Any = None  # the camera as sent (self-view), at ``self_size``
+    self_size: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +242,8 @@ class CallMedia:
             main_slot=outputs.main_slot,
             presentation_slot=outputs.presentation_slot,
             display_size=outputs.display_size,
+            self_slot=outputs.self_slot,
+            self_size=outputs.self_size,
             on_event=self._on_event,
             on_connection=self._channels.attach if self._channels is not None else None,
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from appliance.config.site import SiteConfig
+from appliance.errors import ApplianceError
 from appliance.infinity.models import Participant as WireParticipant
 from appliance.log import get_logger
 from appliance.pexrtc.call import JoinSettings, NotConnected
@@ -265,6 +266,18 @@ class RoomCall:
     _cb_onParticipantDelete = _cb_onParticipantCreate
     _cb_onRosterList = _cb_onParticipantCreate
     _cb_onConferenceUpdate = _cb_onParticipantCreate
+
+    def _cb_onPresentation(self, active: bool, *_: Any) -> None:
+        """Someone presents: the status changes (presenter shown) and the slides are received full rate."""
+        self._roster()
+        if active and self._in_call:
+            self._spawn(self._receive_presentation())
+
+    async def _receive_presentation(self) -> None:
+        try:
+            await self.conference.get_presentation()
+        except (ApplianceError, NotConnected) as exc:
+            log.warning("presentation not received: %s", exc)
 
     def _cb_onChatMessage(self, message: dict[str, Any]) -> None:
         self._listener.room_event(

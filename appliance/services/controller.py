@@ -418,6 +418,9 @@ class RoomController:
             main_slot=self._pictures.slots["main"],
             presentation_slot=self._pictures.slots["presentation"],
             display_size=(display.width, display.height),
+            # the kiosk's self-view is a fifth of the screen wide (docs/kiosk.md)
+            self_slot=self._pictures.slots["self"],
+            self_size=(display.width // 5, display.height // 5),
         )
 
     # -- what the call tells us (CallListener) -------------------------------------------

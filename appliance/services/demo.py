@@ -1,16 +1,18 @@
-"""The demo: the built-in lab node with bots, and the appliance joining it with real media.
+"""The demo's stage: the built-in lab node with bots, and the room controller set up to join it.
 
-This is the product's main job end to end on a machine with no Pexip node,
-no camera and no screen: a lab node starts in-process with synthetic
-participants, the appliance joins its ``meet`` room through the PexRTC
-facade (exactly as a ported PexRTC application would) with the hardware
-profile's capture devices (FFmpeg test sources for ``ci-virtual``), media
-flows both ways, and the composed stream the node sends back is decoded,
-counted and, on request, written out as PNG files. The last line printed is
-a JSON summary that tests and people can read.
+The demo is the product end to end on a machine with no Pexip node, no
+camera and no screen: a lab node starts in-process with synthetic
+participants, a :class:`~appliance.services.controller.RoomController` is
+built for it from a site configuration made here (the hardware profile's
+capture devices: FFmpeg test sources for ``ci-virtual``), and the kiosk
+(:mod:`appliance.ui.demo_cli`; services never import the UI) drives the room
+through the room interface alone, as on a device.
 
-The window (when a display exists) is not here: services do not import the
-UI layer. :mod:`appliance.ui.demo_cli` passes a frame hook in.
+:class:`DemoStage` is what the kiosk side holds: the room (a
+:class:`DemoRoom`, the controller with its pictures counted for the
+summary), the summary itself, and the lab node's puppet strings for the
+scripted tour (a bot chats, a bot presents, a Host mutes us), which work on
+the in-process node only.
 """
 
 from __future__ import annotations
@@ -18,14 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import av
-
-from appliance.config.profile import HwProfile, load_profile
+from appliance.config.profile import load_profile
+from appliance.config.site import ConferenceConfig, JoinPolicy, NodeConfig, RejoinPolicy, SiteConfig
 from appliance.errors import ApplianceError
 from appliance.infinity.events import Event
 from appliance.infinity.registration import (
@@ -38,14 +39,12 @@ from appliance.labnode.app import LabNode
 from appliance.labnode.state.registrar import ROOM_1_PASSWORD
 from appliance.log import get_logger
 from appliance.media.ice import use_host_addresses
-from appliance.media.sinks import DisplayFrame
-from appliance.pexrtc.facade import PexRTC
-from appliance.pexrtc.media import MediaOutputs
-from appliance.services.devices import capture_device, install_profile_codecs, playback_output
+from appliance.services import room_api as api
+from appliance.services.controller import RoomController
+from appliance.services.pictures import SlotPictures
 
 log = get_logger(__name__)
 
-FrameHook = Callable[[DisplayFrame], None]
 DEMO_BANDWIDTH_KBPS = 1280  # PexRTC's default, both directions
 
 
@@ -55,11 +54,12 @@ class DemoOptions:
     bots: int = 3
     room: str = "meet"
     display_name: str = "Demo appliance"
+    room_name: str = "Demo room"
     profile: str = "ci-virtual"
-    screenshots: Path | None = None
-    screenshot_every_s: float = 2.0
     node_url: str | None = None  # join an external node instead of starting one
     join_timeout_s: float = 20.0
+    language: str = "en"
+    auto_join: bool = True  # the tour joins by a key press instead
 
 
 @dataclass(slots=True)
@@ -72,6 +72,12 @@ class DemoSummary:
     first_frame_ms: float | None = None
     decoder: str | None = None
     resolution: list[int] | None = None
+    frames_drawn: int = 0
+    frames_dropped: int = 0
+    pictures_shown: int = 0
+    draw_ms_mean: float | None = None
+    display_path: str = ""
+    screens_visited: list[str] = field(default_factory=list)
     screenshots: list[str] = field(default_factory=list)
     node: str = ""
     room: str = ""
@@ -85,38 +91,208 @@ class DemoSummary:
         return asdict(self)
 
 
-class PngWriter:
-    """Writes display frames as PNG through PyAV's encoder (no imaging library needed)."""
+class CountingPictures:
+    """The controller's picture feed, counted: first picture, decoder and size for the summary."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
-        self.written: list[Path] = []
+    def __init__(self, feed: SlotPictures) -> None:
+        self.feed = feed
+        self.first_main: float | None = None  # monotonic time of the first main picture taken
+        self.decoder: str | None = None
+        self.resolution: tuple[int, int] | None = None
 
-    def write(self, frame: av.VideoFrame) -> Path:
-        rgb = frame.reformat(format="rgb24")
-        codec = av.CodecContext.create("png", "w")
-        codec.width, codec.height, codec.pix_fmt = rgb.width, rgb.height, "rgb24"
-        data = b"".join(bytes(packet) for packet in codec.encode(rgb))
-        path = self.directory / f"frame-{len(self.written) + 1:03d}.png"
-        path.write_bytes(data)
-        self.written.append(path)
-        return path
+    def latest(self, stream: str) -> api.Picture | None:
+        picture = self.feed.latest(stream)
+        if picture is not None and stream == "main":
+            if self.first_main is None:
+                self.first_main = time.monotonic()
+            source = getattr(picture, "source_frame", None)
+            if source is not None:
+                self.resolution = (source.width, source.height)
+                self.decoder = getattr(source.opaque, "decoder", None) or self.decoder
+        return picture
+
+    @property
+    def frames_received(self) -> int:
+        """Decoded main-stream frames handed to the display slot (shown or replaced)."""
+        slot = self.feed.slots["main"]
+        return slot.delivered + slot.dropped
 
 
-async def run_demo(
-    options: DemoOptions, on_frame: FrameHook | None = None, summary: DemoSummary | None = None
-) -> DemoSummary:
-    """Run the demo, filling ``summary`` as it goes (so a cancelled demo still reports).
+class DemoRoom:
+    """The controller as the kiosk sees it (a :class:`~room_api.Room`), pictures counted."""
 
-    Never raises for a failed join or a call without video: the summary's
-    ``joined``, ``frames_received`` and ``error`` say what happened.
-    """
-    profile = load_profile(options.profile)
-    install_profile_codecs(profile)
-    summary = summary if summary is not None else DemoSummary()
-    summary.room, summary.profile = options.room, profile.name
+    def __init__(self, controller: RoomController) -> None:
+        self.controller = controller
+        self._pictures = CountingPictures(controller.pictures)
+
+    @property
+    def state(self) -> api.RoomState:
+        return self.controller.state
+
+    @property
+    def pictures(self) -> CountingPictures:
+        return self._pictures
+
+    async def submit(self, command: api.RoomCommand) -> api.CommandResult:
+        return await self.controller.submit(command)
+
+    def subscribe(self, maxsize: int = 256) -> AsyncIterator[api.RoomEvent]:
+        return self.controller.subscribe(maxsize)
+
+
+def demo_site(options: DemoOptions, node_url: str) -> SiteConfig:
+    """The site configuration a room joining the demo's node would have (no file: nothing secret)."""
+    return SiteConfig(
+        file=Path("<demo>"),
+        profile=options.profile,
+        node=NodeConfig(url=node_url),
+        conference=ConferenceConfig(
+            alias=options.room,
+            display_name=options.display_name,
+            bandwidth_in=DEMO_BANDWIDTH_KBPS,
+            bandwidth_out=DEMO_BANDWIDTH_KBPS,
+        ),
+        join=JoinPolicy(auto_join=options.auto_join, rejoin=RejoinPolicy.ON_ERROR, max_attempts=1),
+        room_name=options.room_name,
+        language=options.language,
+    )
+
+
+class DemoStage:
+    """The running demo: the room, the summary, and (in-process node only) the tour's puppet strings."""
+
+    def __init__(self, options: DemoOptions, node: LabNode | None, node_url: str) -> None:
+        self.options = options
+        self.node = node
+        self.summary = DemoSummary(node=node_url, room=options.room)
+        profile = load_profile(options.profile)
+        self.summary.profile = profile.name
+        self.profile = profile
+        self.controller = RoomController(demo_site(options, node_url), profile)
+        self.room = DemoRoom(self.controller)
+        self.join_started: float | None = None
+        self.expect_error = False  # the tour provokes an error on purpose: not the demo's failure
+        self._seen: set[str] = set()
+        self._changed = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start the room (it joins by itself when ``auto_join``) and follow its roster."""
+        self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="demo-watch")
+        if self.options.auto_join:
+            self.join_started = time.monotonic()
+        await self.controller.start()
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        await self.controller.stop()
+
+    async def _watch(self) -> None:
+        async for event in self.controller.subscribe():
+            if isinstance(event, api.StateChanged):
+                new = event.new
+                self._seen.update(p.uuid for p in new.participants)
+                if new.call is api.CallState.JOINING and self.join_started is None:
+                    self.join_started = time.monotonic()
+                if new.call is api.CallState.IN_CALL:
+                    self.summary.joined = True
+                if new.error is not None and not self.expect_error:
+                    self.summary.error = new.error.message
+            self._changed.set()
+
+    async def wait_for(self, predicate: Callable[[api.RoomState], bool], timeout_s: float) -> api.RoomState:
+        """Wait until the room's state satisfies ``predicate``.
+
+        TimeoutError names the state the room stayed in; a room that stops in
+        ERROR on the way raises :class:`ApplianceError` with its reason at once.
+        """
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not predicate(state := self.controller.state):
+                    if state.call is api.CallState.ERROR:
+                        reason = state.error.message if state.error else "no reason given"
+                        raise ApplianceError(f"the room stopped in error: {reason}")
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            raise TimeoutError(
+                f"room stayed {self.controller.state.call.value} for {timeout_s:.0f} s"
+            ) from None
+        return self.controller.state
+
+    async def wait_first_frame(self, timeout_s: float) -> None:
+        """Wait until the kiosk has taken a first picture of the main stream."""
+        async with asyncio.timeout(timeout_s):
+            while self.room.pictures.first_main is None:  # noqa: ASYNC110 - counted on the SDL thread
+                await asyncio.sleep(0.05)
+
+    def update_summary(self) -> DemoSummary:
+        summary = self.summary
+        pictures = self.room.pictures
+        summary.participants_seen = len(self._seen)
+        summary.frames_received = pictures.frames_received
+        summary.decoder = pictures.decoder or summary.decoder
+        if pictures.resolution is not None:
+            summary.resolution = list(pictures.resolution)
+        if (
+            pictures.first_main is not None
+            and self.join_started is not None
+            and summary.first_frame_ms is None
+        ):
+            summary.first_frame_ms = round((pictures.first_main - self.join_started) * 1000.0, 1)
+        return summary
+
+    # --- the tour's puppet strings (the in-process lab node only) ----------------------------
+    def _conference(self) -> Any:
+        if self.node is None:
+            raise ApplianceError("the tour needs the built-in lab node (no --node)")
+        return self.node.conference(self.options.room)
+
+    def _bot(self, index: int = 0) -> Any:
+        bots = [
+            m for m in self._conference().members.values() if m.participant.display_name.startswith("Bot")
+        ]
+        if not bots:
+            raise ApplianceError("the tour needs at least one bot (--bots 1 or more)")
+        return sorted(bots, key=lambda m: m.participant.display_name)[index % len(bots)]
+
+    def bot_chat(self, text: str, index: int = 0) -> None:
+        conference = self._conference()
+        conference.message(self._bot(index), "text/plain", text)
+
+    def bot_present(self, on: bool, index: int = 0) -> None:
+        conference = self._conference()
+        bot = self._bot(index)
+        if on:
+            conference.presentation.take(bot)
+        else:
+            conference.presentation.release(bot)
+
+    async def stop_node(self) -> None:
+        """The node goes away (the tour's error screen); the stage's exit closes it again harmlessly."""
+        if self.node is None:
+            raise ApplianceError("the tour needs the built-in lab node (no --node)")
+        await self.node.close()
+
+    def host_mute_us(self, muted: bool) -> None:
+        """What a Host's mute does on the node: the server mutes our participant."""
+        conference = self._conference()
+        name = self.options.display_name
+        for member in conference.members.values():
+            if member.participant.display_name == name:
+                conference.update(member, is_muted=muted)
+                return
+        raise ApplianceError(f"{name!r} is not in the meeting")
+
+
+@contextlib.asynccontextmanager
+async def demo_stage(options: DemoOptions) -> AsyncIterator[DemoStage]:
+    """Start the lab node (unless ``node_url``), build the room; stop both on the way out."""
     async with contextlib.AsyncExitStack() as stack:
+        node: LabNode | None = None
         if options.node_url is None:
             # Node and appliance share this machine: keep ICE on loopback.
             use_host_addresses(["127.0.0.1"])
@@ -124,11 +300,14 @@ async def run_demo(
             node_url = node.url
         else:
             node_url = options.node_url
-        summary.node = node_url
+        stage = DemoStage(options, node, node_url)
         if options.node_url is None:
-            await _register(stack, node_url, summary)
-        await _join_and_watch(options, profile, node_url, summary, on_frame)
-    return summary
+            await _register(stack, node_url, stage.summary)
+        try:
+            yield stage
+        finally:
+            await stage.stop()
+            stage.update_summary()
 
 
 async def _register(stack: contextlib.AsyncExitStack, node_url: str, summary: DemoSummary) -> None:
@@ -142,97 +321,3 @@ async def _register(stack: contextlib.AsyncExitStack, node_url: str, summary: De
     registration.subscribe(follow)
     stack.push_async_callback(registration.close)
     registration.start()
-
-
-async def _join_and_watch(
-    options: DemoOptions,
-    profile: HwProfile,
-    node_url: str,
-    summary: DemoSummary,
-    on_frame: FrameHook | None,
-) -> None:
-    loop = asyncio.get_running_loop()
-    connected: asyncio.Future[Any] = loop.create_future()
-    seen: set[str] = set()
-
-    display = profile.display
-    outputs = MediaOutputs(
-        audio_output=playback_output(profile.audio_playback), display_size=(display.width, display.height)
-    )
-    rtc = PexRTC(outputs=outputs)
-    rtc.video_source = capture_device("video", profile.video_capture)
-    rtc.audio_source = capture_device("audio", profile.audio_capture)
-
-    def on_setup(stream: Any, pin_status: Any, *_: Any) -> None:
-        rtc.connect(None)
-
-    def on_connect(stream: Any) -> None:
-        if stream is not None and getattr(stream, "video", None) is not None and not connected.done():
-            connected.set_result(stream)
-
-    def on_error(err: Any) -> None:
-        if not connected.done():
-            connected.set_exception(ApplianceError(f"the call failed: {err}"))
-        log.error("demo call failed", extra={"context": {"error": str(err)}})
-
-    def on_participant(participant: Any) -> None:
-        if isinstance(participant, dict) and participant.get("uuid"):
-            seen.add(participant["uuid"])
-
-    rtc.onSetup = on_setup
-    rtc.onConnect = on_connect
-    rtc.onError = on_error
-    rtc.onParticipantCreate = on_participant
-    rtc.onParticipantUpdate = on_participant
-
-    started = time.monotonic()
-    rtc.makeCall(node_url, options.room, options.display_name, DEMO_BANDWIDTH_KBPS, "video")
-    try:
-        try:
-            async with asyncio.timeout(options.join_timeout_s):
-                stream = await connected
-        except TimeoutError:
-            summary.error = f"not connected after {options.join_timeout_s:.0f} s"
-            return
-        except ApplianceError as exc:
-            summary.error = str(exc)
-            return
-        summary.joined = True
-        log.info("demo joined", extra={"context": {"node": node_url, "room": options.room}})
-        try:
-            await _watch(options, stream.video, started, summary, on_frame)
-        except TimeoutError:
-            summary.error = f"no video frame within {options.join_timeout_s:.0f} s of connecting"
-    finally:
-        summary.participants_seen = len(seen)
-        with contextlib.suppress(Exception):
-            await rtc.disconnect()
-
-
-async def _watch(
-    options: DemoOptions,
-    sink: Any,
-    started: float,
-    summary: DemoSummary,
-    on_frame: FrameHook | None,
-) -> None:
-    writer = PngWriter(options.screenshots) if options.screenshots else None
-    async with asyncio.timeout(options.join_timeout_s):
-        await sink.frame_arrived.wait()
-    summary.first_frame_ms = round((time.monotonic() - started) * 1000.0, 1)
-    deadline = None if options.seconds is None else time.monotonic() + options.seconds
-    next_shot = time.monotonic() + 1.0  # let the first layout settle before the first picture
-    while deadline is None or time.monotonic() < deadline:
-        frame: DisplayFrame | None = await asyncio.to_thread(sink.slot.take, 0.25)
-        stats = sink.stats
-        summary.frames_received = stats.frames
-        summary.decoder = stats.decoder or summary.decoder
-        if stats.resolution:
-            summary.resolution = list(stats.resolution)
-        if frame is None:
-            continue
-        if on_frame is not None:
-            on_frame(frame)
-        if writer is not None and time.monotonic() >= next_shot:
-            summary.screenshots.append(str(writer.write(frame.source_frame)))
-            next_shot = time.monotonic() + options.screenshot_every_s

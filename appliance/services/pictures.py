@@ -19,7 +19,7 @@ from appliance.services import room_api as api
 class SlotPictures:
     """The media engine's latest-frame slots, as the kiosk's :class:`~room_api.PictureFeed`."""
 
-    STREAMS: Final = ("main", "presentation")
+    STREAMS: Final = ("main", "presentation", "self")  # self: the camera as sent (self-view)
 
     def __init__(self) -> None:
         self.slots: dict[str, LatestSlot[DisplayFrame]] = {name: LatestSlot() for name in self.STREAMS}

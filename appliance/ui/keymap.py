@@ -210,6 +210,7 @@ def _entry_key(model: KioskModel, key: int, digit: str) -> list[RoomCommand]:
         model.changed = True
         if model.screen is Screen.EXTENSION:
             return [EnterExtension(typed)]
+        model.pin_sent = True
         return [EnterPin(typed)]  # empty: join as a Guest where the meeting allows it
     return []
 

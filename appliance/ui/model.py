@@ -97,6 +97,7 @@ class KioskModel:
     TOAST_S = 8.0
     MAX_TOASTS = 3
     CONTROLS_S = 8.0
+    ARRIVALS_QUIET_S = 3.0  # the roster a call starts with is not "joined" news
 
     def __init__(self, state: RoomState | None = None) -> None:
         self.state = state or RoomState()
@@ -108,6 +109,9 @@ class KioskModel:
         self.splash: SplashScreen | None = None
         self.recovery = ""  # recovery step under way, from events (the state's field also counts)
         self.controls_until = 0.0  # touch controls shown until then
+        self.in_call_since: float | None = None
+        self.pin_sent = False  # a PIN was typed and sent: asked again means it was wrong
+        self.pin_rejected = False
         self.visited: list[str] = []
         self.changed = True
         self._note_screen()
@@ -117,6 +121,8 @@ class KioskModel:
         if state is self.state:
             return
         old_screen = self.screen
+        if state.call is CallState.IN_CALL and self.state.call is not CallState.IN_CALL:
+            self.in_call_since = now
         self.state = state
         if state.call is not CallState.IN_CALL:
             self.splash = None
@@ -125,6 +131,10 @@ class KioskModel:
             self.recovery = ""
         if self.screen is not old_screen and self.screen in (Screen.PIN, Screen.EXTENSION):
             self.entry = ""
+            self.pin_rejected = self.pin_sent and self.screen is Screen.PIN
+            self.pin_sent = False
+        if self.screen in (Screen.IN_CALL, Screen.STANDBY, Screen.ERROR):
+            self.pin_sent = self.pin_rejected = False
         self.changed = True
         self._note_screen()
 
@@ -136,9 +146,9 @@ class KioskModel:
                 self.apply_state(new, now)
             case ChatMessage(origin=origin, text=text):
                 self.toast(ToastKind.CHAT, text, now, origin=origin)
-            case ParticipantJoined(participant=p) if not p.is_self:
+            case ParticipantJoined(participant=p) if not p.is_self and self._news(now):
                 self.toast(ToastKind.INFO, _("{name} joined").format(name=p.display_name), now)
-            case ParticipantLeft(participant=p) if not p.is_self:
+            case ParticipantLeft(participant=p) if not p.is_self and self._news(now):
                 self.toast(ToastKind.INFO, _("{name} left").format(name=p.display_name), now)
             case MutedByHost(muted=True):
                 self.toast(ToastKind.ALERT, _("A Host muted this room's microphone"), now)
@@ -173,6 +183,15 @@ class KioskModel:
     def refused(self, reason: str, now: float) -> None:
         """A command the room refused: say why, in the room's words."""
         self.toast(ToastKind.ALERT, reason, now)
+
+    def _news(self, now: float) -> bool:
+        """Arrivals and departures are news in a call, after the roster it started with."""
+        since = self.in_call_since
+        return (
+            self.state.call is CallState.IN_CALL
+            and since is not None
+            and now - since >= self.ARRIVALS_QUIET_S
+        )
 
     # --- local -------------------------------------------------------------------------------
     def toast(self, kind: ToastKind, text: str, now: float, *, origin: str = "") -> None:

@@ -105,6 +105,7 @@ class KioskThread:
         self.stats = DisplayStats()
         self.visited: list[str] = []
         self.display_path = ""
+        self.screen_shown = ""  # the screen last put on the display (Screen value)
         self._thread = threading.Thread(target=self._run, name="sdl-kiosk", daemon=True)
 
     # --- any thread -------------------------------------------------------------------------
@@ -123,6 +124,11 @@ class KioskThread:
 
     def refused(self, reason: str) -> None:
         self._events.put(reason)
+
+    def press(self, key: int, char: str = "") -> None:
+        """Press and release ``key`` as a keyboard or remote would (SDL's queue is thread-safe)."""
+        for kind in (pygame.KEYDOWN, pygame.KEYUP):
+            pygame.event.post(pygame.event.Event(kind, key=key, unicode=char, mod=0, scancode=0))
 
     def screenshot(self, path: Path, timeout: float = 5.0) -> bool:
         """Ask for the next frame drawn to be written to ``path`` (PNG); True once written."""
@@ -158,9 +164,9 @@ class KioskThread:
             log.info("kiosk started", extra={"context": {"path": display.name, "size": list(display.size)}})
             while not self._stop.is_set():
                 now = self._clock()
+                self._take_room(model, now)  # first: keys act on the screen the room is in now
                 if not self._pump(model, buttons, now, display.size):
                     return
-                self._take_room(model, now)
                 model.expire(now)
                 fresh = pictures.take(self._feed)
                 if not model.state.meeting.presenter:
@@ -183,6 +189,7 @@ class KioskThread:
                     self._account(started, period_ms, fresh and bool(places))
                     self._write_screenshots(display)
                     self.visited = list(model.visited)
+                    self.screen_shown = str(model.screen)
                 ticker.tick(options.refresh_hz)
         finally:
             display.close()

@@ -81,6 +81,26 @@ async def test_outgoing_track_mute_replaces_frames_with_black_for_rtmp() -> None
         assert np.asarray((await relay.recv()).planes[0]).mean() < 20
 
 
+async def test_outgoing_track_preview_sees_each_video_frame_sent() -> None:
+    seen: list[av.VideoFrame] = []
+    relay = OutgoingTrack("video", ColourTrack((255, 255, 255)))
+    relay.preview = seen.append
+    async with asyncio.timeout(5):
+        sent = await relay.recv()
+    assert seen == [sent]
+
+
+async def test_outgoing_track_preview_sees_nothing_while_muted() -> None:
+    seen: list[av.VideoFrame] = []
+    relay = OutgoingTrack("video", ColourTrack((255, 255, 255)))
+    relay.pause_when_muted = False  # black frames still go out (RTMP): the self-view must not show them
+    relay.preview = seen.append
+    relay.set_muted(True)
+    async with asyncio.timeout(5):
+        await relay.recv()
+    assert seen == []
+
+
 async def test_outgoing_track_switches_source_on_the_next_frame() -> None:
     relay = OutgoingTrack("video", ColourTrack((255, 255, 255)))
     async with asyncio.timeout(5):

@@ -212,3 +212,17 @@ async def test_controller_auto_join_waits_for_the_schedule_in_standby(signalling
         assert _people(signalling_node) == []
         await clock.advance(10.0)
         await watch.until(in_call)
+
+
+@pytest.mark.media
+async def test_controller_self_view_is_the_camera_as_sent_at_a_fifth_of_the_display(
+    media_node: LabNode,
+) -> None:
+    async with running_room(lab_site(media_node.url)) as (room, watch):
+        await watch.until(in_call)
+        pictures = []
+        await eventually(lambda: pictures.append(room.pictures.latest("self")) or pictures[-1] is not None)
+        picture = pictures[-1]
+        assert picture is not None
+        assert (picture.width, picture.height) == (256, 144)  # 1280x720 / 5: the kiosk's self-view
+        assert picture.pixel_format == "bgra"

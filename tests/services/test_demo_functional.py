@@ -1,18 +1,14 @@
-"""The demo: lab node with bots, the appliance joining with real media, frames back."""
+"""The demo: the lab node with bots, the room controller joining it, the kiosk showing it headless."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
-from appliance.services.demo import DemoOptions, run_demo
+from tests.support.demo import run_demo_command
 
 pytestmark = pytest.mark.media
 
@@ -30,52 +26,46 @@ def _decode_png(path: Path) -> np.ndarray:
 
 
 def _dominant(image: np.ndarray) -> str:
-    """Which bot colour fills the main-speaker area of a 1:7 layout (upper middle)."""
+    """Which bot colour fills the main-speaker area of the composed 1:7 layout (upper middle)."""
     height, width, _ = image.shape
-    patch = image[height // 6 : height // 2, width // 3 : 2 * width // 3].reshape(-1, 3).mean(axis=0)
+    patch = image[height // 4 : height // 2, width // 3 : 2 * width // 3].reshape(-1, 3).mean(axis=0)
     return min(BOT_COLOURS, key=lambda name: float(np.linalg.norm(BOT_COLOURS[name] - patch)))
 
 
-async def test_demo_joins_and_receives_the_composed_stream(tmp_path: Path) -> None:
-    summary = await run_demo(DemoOptions(seconds=4, bots=2, screenshots=tmp_path, screenshot_every_s=1.0))
-    assert summary.error is None
-    assert summary.joined
-    assert summary.frames_received >= 20  # 15 fps for 4 s, with margin for a loaded machine
-    assert summary.participants_seen >= 3  # two bots and ourselves
-    assert summary.first_frame_ms is not None and summary.first_frame_ms > 0
-    # ci-virtual prefers h264_v4l2m2m, which cannot open here: the software fallback decodes
-    assert summary.decoder == "h264"
+def test_demo_joins_and_the_kiosk_shows_the_call(tmp_path: Path) -> None:
+    code, summary, stderr = run_demo_command(tmp_path, "--seconds", "4", "--bots", "2")
+    assert code == 0, stderr
+    assert summary["joined"] is True
+    assert summary["frames_received"] >= 20  # 15 fps for 4 s, with margin for a loaded machine
+    assert summary["participants_seen"] >= 3  # two bots and ourselves
+    assert summary["first_frame_ms"] > 0
+    assert summary["decoder"] == "h264"  # ci-virtual prefers h264_v4l2m2m, which cannot open here
+    assert summary["frames_drawn"] > 0 and summary["frames_dropped"] >= 0
+    assert {"splash", "in-call", "roster"} <= set(summary["screens_visited"])
 
 
-async def test_demo_screenshots_show_a_bot_as_main_speaker(tmp_path: Path) -> None:
-    summary = await run_demo(DemoOptions(seconds=3, bots=2, screenshots=tmp_path, screenshot_every_s=1.0))
-    assert summary.screenshots, summary
-    image = _decode_png(Path(summary.screenshots[-1]))
-    assert image.shape == (360, 640, 3)
-    # The main tile is a bot's solid colour, not black: the pixels came through the call.
+def test_demo_screenshot_shows_a_bot_through_the_kiosk(tmp_path: Path) -> None:
+    code, summary, stderr = run_demo_command(tmp_path, "--seconds", "3", "--bots", "2")
+    assert code == 0, stderr
+    in_call = next(Path(p) for p in summary["screenshots"] if p.endswith("in-call.png"))
+    image = _decode_png(in_call)
+    assert image.shape == (720, 1280, 3)  # the ci-virtual profile's display, the whole kiosk
     assert _dominant(image) in ("red", "blue")
 
 
-async def test_demo_reports_a_node_that_cannot_be_reached() -> None:
-    summary = await run_demo(DemoOptions(seconds=1, node_url="http://127.0.0.1:9", join_timeout_s=5))
-    assert not summary.joined
-    assert summary.error
+def test_demo_tour_goes_through_every_screen(tmp_path: Path) -> None:
+    code, summary, stderr = run_demo_command(tmp_path, "--tour", "--bots", "2", timeout=240)
+    assert code == 0, stderr
+    expected = {"splash", "standby", "pin", "in-call", "toast", "roster", "help", "presentation", "error"}
+    assert expected <= set(summary["screens_visited"]), summary["screens_visited"]
+    names = {Path(p).stem.split("-", 1)[1] for p in summary["screenshots"]}
+    assert {"pin", "in-call", "presentation", "muted-by-host", "standby", "error"} <= names
 
 
-def test_demo_command_prints_a_json_summary_last(tmp_path: Path) -> None:
-    exe = Path(sys.executable).parent / "appliance"
-    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
-    result = subprocess.run(
-        [str(exe), "demo", "--seconds", "3", "--headless", "--bots", "1", "--screenshots", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
+def test_demo_reports_a_node_that_cannot_be_reached(tmp_path: Path) -> None:
+    code, summary, _ = run_demo_command(
+        tmp_path, "--seconds", "1", "--node", "http://127.0.0.1:9", timeout=90
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["joined"] is True
-    assert summary["frames_received"] > 0
-    assert {"joined", "frames_received", "participants_seen", "first_frame_ms", "decoder"} <= summary.keys()
-    assert list(tmp_path.glob("*.png"))
+    assert code == 1
+    assert summary["joined"] is False
+    assert summary["error"]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from appliance.services.demo import DemoOptions, run_demo
+from tests.support.demo import run_demo_command
 
 pytestmark = pytest.mark.media
 
 
-async def test_demo_summary_says_the_appliance_is_registered() -> None:
-    summary = await run_demo(DemoOptions(seconds=1, bots=0))
-    assert summary.joined
-    assert summary.to_json()["registered"] is True
+def test_demo_summary_says_the_appliance_is_registered(tmp_path: Path) -> None:
+    _code, summary, stderr = run_demo_command(tmp_path, "--seconds", "1", "--bots", "0")
+    assert summary["joined"], stderr
+    assert summary["registered"] is True

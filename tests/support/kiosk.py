@@ -152,6 +152,12 @@ def scenes() -> dict[str, Scene]:
         "ready": (replace(BASE, call=CallState.IDLE), [], {}, None),
         "joining": (replace(BASE, call=CallState.JOINING, waiting_for="host"), [], {}, None),
         "pin": (replace(BASE, call=CallState.PIN_REQUIRED), [], {}, lambda m: setattr(m, "entry", "123")),
+        "pin-rejected": (
+            replace(BASE, call=CallState.PIN_REQUIRED),
+            [],
+            {},
+            lambda m: setattr(m, "pin_rejected", True),
+        ),
         "extension": (
             replace(BASE, call=CallState.EXTENSION_REQUIRED),
             [],

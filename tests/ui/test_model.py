@@ -71,11 +71,23 @@ def test_model_mute_by_a_host_is_an_alert() -> None:
     assert model.toasts[-1].kind is ToastKind.ALERT
 
 
+def _joined_at(start: float) -> KioskModel:
+    model = KioskModel(RoomState(call=CallState.JOINING))
+    model.apply_state(RoomState(call=CallState.IN_CALL), start)
+    return model
+
+
 def test_model_own_arrival_is_not_announced() -> None:
-    model = KioskModel(RoomState(call=CallState.IN_CALL))
-    model.apply_event(ParticipantJoined(Participant("u1", "Room 4", is_self=True)), 1.0, _)
-    model.apply_event(ParticipantJoined(Participant("u2", "Ada")), 1.0, _)
+    model = _joined_at(0.0)
+    model.apply_event(ParticipantJoined(Participant("u1", "Room 4", is_self=True)), 10.0, _)
+    model.apply_event(ParticipantJoined(Participant("u2", "Ada")), 10.0, _)
     assert [t.text for t in model.toasts] == ["Ada joined"]
+
+
+def test_model_the_roster_a_call_starts_with_is_not_announced() -> None:
+    model = _joined_at(100.0)
+    model.apply_event(ParticipantJoined(Participant("u2", "Ada")), 100.5, _)
+    assert model.toasts == []
 
 
 def test_model_unplugged_device_is_announced_and_listed_while_absent() -> None:
@@ -133,3 +145,17 @@ def test_model_touch_controls_hide_after_their_time() -> None:
     model.show_controls(10.0)
     model.expire(10.0 + KioskModel.CONTROLS_S)
     assert not model.controls_shown(10.0 + KioskModel.CONTROLS_S)
+
+
+def test_model_asked_for_the_pin_again_after_sending_one_means_it_was_wrong() -> None:
+    model = KioskModel(RoomState(call=CallState.PIN_REQUIRED))
+    model.pin_sent = True
+    model.apply_state(RoomState(call=CallState.JOINING), 1.0)
+    model.apply_state(RoomState(call=CallState.PIN_REQUIRED), 2.0)
+    assert model.pin_rejected
+
+
+def test_model_first_pin_request_is_not_a_rejection() -> None:
+    model = KioskModel(RoomState(call=CallState.JOINING))
+    model.apply_state(RoomState(call=CallState.PIN_REQUIRED), 1.0)
+    assert not model.pin_rejected

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pygame
 
 from appliance.ui.model import KioskModel, Screen
-from appliance.ui.theme import BACKGROUND, PANEL, TEXT, TEXT_DIM
+from appliance.ui.theme import BACKGROUND, DARK_TEXT, PANEL, TEXT, TEXT_DIM, WARNING
 from appliance.ui.widgets import Painter
 
 _KEYPAD = ("123", "456", "789")
@@ -29,6 +29,14 @@ def draw_entry(p: Painter, model: KioskModel) -> None:
     else:
         title = tr._("Which meeting?")
         hint = tr._("Type the meeting number and press OK.")
+    if pin and model.pin_rejected:
+        notice = tr._("That PIN was not accepted")
+        height = p.fonts.line_height(t.text_body) + t.gap
+        rect = pygame.Rect(
+            x, y - t.vh(7) - t.gap // 2, p.fonts.width(notice, t.text_body) + 2 * t.gap, height
+        )
+        pygame.draw.rect(p.surface, WARNING, rect, border_radius=t.radius)
+        p.text(notice, t.text_body, DARK_TEXT, rect.center, "center")
     y = p.wrapped(title, t.text_title, TEXT, x, y, left_width - x)
     y = p.wrapped(hint, t.text_body, TEXT_DIM, x, y + t.gap, left_width - x)
     box = pygame.Rect(x, y + t.vh(5), left_width - x - t.margin, t.vh(14))

@@ -108,6 +108,8 @@ def draw_joining(p: Painter, model: KioskModel, now: float) -> None:
     meeting = state.meeting.name or state.meeting.alias
     if state.call is CallState.LEAVING:
         title = tr._("Leaving the meeting")
+    elif state.call is CallState.WAITING_TO_REJOIN and state.error is not None:
+        title = tr._("Trying again shortly")
     elif state.call is CallState.WAITING_TO_REJOIN:
         title = tr._("Connection lost: rejoining")
     elif meeting:
@@ -117,6 +119,8 @@ def draw_joining(p: Painter, model: KioskModel, now: float) -> None:
     y = p.wrapped(title, t.text_title, TEXT, t.margin, t.vh(32), t.width - 2 * t.margin, centre=True)
     waiting = WAITING_FOR.get(state.waiting_for)
     detail = tr._(waiting) if waiting else (state.waiting_for or tr._("Connecting"))
+    if state.call is CallState.WAITING_TO_REJOIN and state.error is not None:
+        detail = state.error.message
     if state.call is not CallState.LEAVING:
         p.wrapped(detail, t.text_body, ACCENT, t.margin, y + t.vh(4), t.width - 2 * t.margin, centre=True)
     _dots(p, cx, t.vh(72), now)
