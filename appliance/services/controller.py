@@ -370,6 +370,10 @@ class RoomController:
         except asyncio.CancelledError:
             call.end(CallEnded(api.DisconnectCause.LOCAL, "cancelled"))
             raise
+        except Exception as exc:  # a bug must cost one call, never the room: the policy rejoins
+            log.exception("the call failed unexpectedly")
+            ended = CallEnded(api.DisconnectCause.NETWORK, f"internal error: {type(exc).__name__}: {exc}")
+            call.end(ended)
         finally:
             await self._stop_liveness()
             await call.close(
@@ -379,6 +383,8 @@ class RoomController:
                 runner.cancel()
             if outputs.audio_output is not None:  # a roster-only call never opens (or closes) it
                 await asyncio.to_thread(outputs.audio_output.close)
+            if self._call is call:
+                self._call = None  # waiting to rejoin is not being in a call
         if recovering == "rejoin":
             self._publish(api.RecoveryFinished("rejoin", call.in_call, self.clock.monotonic() - started))
         return ended
