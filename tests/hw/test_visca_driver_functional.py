@@ -19,6 +19,8 @@ from appliance.hw.visca.driver import (
 from appliance.hw.visca.transport import SerialLink, ViscaLinkError
 from tests.support.visca import TRANSPORTS, camera_on
 
+SHORT = 0.3  # for tests that wait for timeouts on purpose; the others keep a generous 1 s
+
 
 @pytest.fixture(params=TRANSPORTS)
 def transport(request: pytest.FixtureRequest) -> str:
@@ -107,7 +109,7 @@ async def test_visca_driver_error_reply_raises_with_its_code(transport: str, cod
 
 
 async def test_visca_driver_silent_camera_times_out_after_retries(transport: str) -> None:
-    async with camera_on(transport, retries=2) as (fake, camera, presence):
+    async with camera_on(transport, retries=2, timeout_s=SHORT) as (fake, camera, presence):
         fake.stalled = True
         with pytest.raises(ViscaTimeout):
             await camera.drive(1, 0, 5, 5)
@@ -117,7 +119,7 @@ async def test_visca_driver_silent_camera_times_out_after_retries(transport: str
 
 
 async def test_visca_driver_camera_answering_again_is_present_again(transport: str) -> None:
-    async with camera_on(transport) as (fake, camera, presence):
+    async with camera_on(transport, timeout_s=SHORT) as (fake, camera, presence):
         fake.stalled = True
         with pytest.raises(ViscaTimeout):
             await camera.position()
@@ -143,7 +145,7 @@ async def test_visca_driver_never_sends_more_than_the_camera_holds(transport: st
 
 
 async def test_visca_driver_recovers_from_a_power_cycle(transport: str) -> None:
-    async with camera_on(transport) as (fake, camera, presence):
+    async with camera_on(transport, timeout_s=SHORT) as (fake, camera, presence):
         await camera.move_to(400, 0, 24, 20)
         fake.power_cycle()
         if transport == "serial":
@@ -162,7 +164,7 @@ async def test_visca_driver_recovers_from_a_power_cycle(transport: str) -> None:
 
 
 async def test_visca_driver_recovers_when_the_cable_comes_back(transport: str) -> None:
-    async with camera_on(transport) as (fake, camera, presence):
+    async with camera_on(transport, timeout_s=SHORT) as (fake, camera, presence):
         fake.unplug()
         if transport == "ip":
             with pytest.raises(ViscaTimeout):

@@ -43,7 +43,8 @@ async def camera_on(
     transport: str, **options: Any
 ) -> AsyncIterator[tuple[FakeViscaCamera, PtzCamera, Presence]]:
     presence = Presence()
-    settings: dict[str, Any] = {"timeout_s": 0.3, "backoff_initial_s": 0.05, "backoff_max_s": 0.2}
+    # a generous first-reply timeout: the pty and the loop are shared with the rest of the suite
+    settings: dict[str, Any] = {"timeout_s": 1.0, "backoff_initial_s": 0.05, "backoff_max_s": 0.2}
     settings.update(options)
     async with FakeViscaCamera() as fake:
         camera = PtzCamera(link_to(fake, transport), on_presence=presence, **settings)
