@@ -76,6 +76,9 @@ class FakeViscaCamera:
         self._udp: asyncio.DatagramTransport | None = None
         self._udp_expected = 0  # the next sequence number must be above this
         self._udp_needs_reset = False
+        self._reply_to = "serial"  # where the packet being answered came from
+        self._udp_peer: Any = None
+        self._udp_sequence = 0
         self.udp_port = 0
         self.serial_path = ""
 
@@ -231,10 +234,6 @@ class FakeViscaCamera:
             return
         with contextlib.suppress(OSError):
             os.write(self._master, data)
-
-    _reply_to = "serial"
-    _udp_peer: Any = None
-    _udp_sequence = 0
 
     def _reply(self, packet: bytes) -> None:
         if self.unplugged:
