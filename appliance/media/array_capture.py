@@ -82,6 +82,16 @@ def virtual_wav(name: str, geometry: ArrayGeometry, channels: int, mic_channels:
     return scene_wav(render(virtual_scene(name, geometry)), channels, mic_channels)
 
 
+def prepare_array(spec: DeviceSpec) -> None:
+    """Render a virtual array's room ahead (blocking; cached), so a call's set-up does not wait for it.
+
+    Real devices need nothing: this returns at once for them.
+    """
+    if spec.array is not None and spec.format == VIRTUAL:
+        delivered = int(spec.options.get("channels", spec.array.channels))
+        virtual_wav(spec.device, spec.array.geometry, delivered, spec.array.mic_channels)
+
+
 def open_array_container(spec: DeviceSpec) -> Any:
     """Open the array's device with PyAV (blocking) and check its channel count against the profile."""
     setup = spec.array

@@ -86,6 +86,9 @@ class DemoSummary:
     # the appliance's device alias registered for incoming calls (docs/being-called.md);
     # the demo registers the lab node's built-in room-1, and nothing on another node
     registered: bool = False
+    # the microphone array's SpeechDirection events (ci-virtual: the virtual meeting room)
+    speech_directions: int = 0
+    last_direction_deg: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -201,6 +204,9 @@ class DemoStage:
                     self.summary.joined = True
                 if new.error is not None and not self.expect_error:
                     self.summary.error = new.error.message
+            elif isinstance(event, api.SpeechDirection):
+                self.summary.speech_directions += 1
+                self.summary.last_direction_deg = round(event.azimuth_deg, 1)
             self._changed.set()
 
     async def wait_for(self, predicate: Callable[[api.RoomState], bool], timeout_s: float) -> api.RoomState:

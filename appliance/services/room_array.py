@@ -18,7 +18,9 @@ import contextlib
 from typing import Any, Protocol
 
 from appliance.config.profile import HwProfile
+from appliance.errors import MediaError
 from appliance.log import get_logger
+from appliance.media.array_capture import prepare_array
 from appliance.media.mic_array import DirectionFeed
 from appliance.media.sources import DeviceSpec
 from appliance.services import room_api as api
@@ -66,11 +68,19 @@ class RoomArray:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        # a virtual array's room is rendered now, in the background, not during the first call's set-up
+        self._tasks.add(loop.create_task(self._prepare(), name="room-array-prep"))
         if self.directions is not None:
             self._tasks.add(loop.create_task(self._publish_directions(self.directions), name="room-doa"))
         if self.profile.tracking is not None:
             tracking = run_speaker_tracking(self.host, self.profile.tracking, clock=self.host.clock)
             self._tasks.add(loop.create_task(tracking, name="room-tracking"))
+
+    async def _prepare(self) -> None:
+        try:
+            await asyncio.to_thread(prepare_array, self.microphone())
+        except MediaError as exc:  # the call's own open reports it again, with the device named
+            log.warning("microphone array not prepared", extra={"context": {"error": str(exc)}})
 
     async def _publish_directions(self, feed: DirectionFeed) -> None:
         async for event in speech_directions(feed):
