@@ -23,6 +23,7 @@ import fractions
 import functools
 import io
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -76,9 +77,17 @@ def virtual_scene(name: str, geometry: ArrayGeometry) -> RoomScene:
     raise MediaError(f"unknown virtual array scene {name!r} (known: meeting, talker:DEGREES)")
 
 
-@functools.lru_cache(maxsize=4)
+_RENDERING = threading.Lock()  # one render at a time: a second caller waits for the first's result
+
+
 def virtual_wav(name: str, geometry: ArrayGeometry, channels: int, mic_channels: tuple[int, ...]) -> bytes:
     """The virtual room ``name`` as the board's WAV; rendered once per process (a 30 s room takes ~1.5 s)."""
+    with _RENDERING:
+        return _rendered(name, geometry, channels, mic_channels)
+
+
+@functools.lru_cache(maxsize=4)
+def _rendered(name: str, geometry: ArrayGeometry, channels: int, mic_channels: tuple[int, ...]) -> bytes:
     return scene_wav(render(virtual_scene(name, geometry)), channels, mic_channels)
 
 
