@@ -46,6 +46,7 @@ from appliance.services.room_api import (
     Room,
     RoomCommand,
     RoomState,
+    SpeakerTracking,
     StateChanged,
     StorePreset,
 )
@@ -227,6 +228,10 @@ class Panel:
                 return [CameraPrivacy(not now.camera_privacy)]
             if action == "hand":
                 return [RaiseHand(not now.hand_raised)]
+            if (
+                action == "speaker_tracking"
+            ):  # the camera follows the talker, or stays (docs/microphone-array.md)
+                return [SpeakerTracking(not now.speaker_tracking)]
             return []
         if action == "hangup":
             if gesture is Gesture.SHORT:
