@@ -37,7 +37,6 @@ from appliance.errors import DeviceError
 from appliance.log import get_logger
 
 TV: Final = "0"  # logical address of the TV
-BROADCAST: Final = "15"
 _PHYS_RE: Final = re.compile(r"Physical Address\s*:\s*([0-9a-fA-F]\.[0-9a-fA-F]\.[0-9a-fA-F]\.[0-9a-fA-F])")
 _NO_ANSWER: Final = re.compile(r"not acknowledged|\bnack\b|transmit.*fail|timed out", re.IGNORECASE)
 TIMED_OUT: Final = 124
@@ -182,7 +181,8 @@ class CecDisplay:
         if on:
             ok = await self._command("--to", TV, "--image-view-on")
             if ok and self._physical:
-                ok = await self._command("--to", BROADCAST, "--active-source", f"phys-addr={self._physical}")
+                # as cec-ctl(1) shows it: "--to 0 --active-source phys-addr=1.0.0.0"
+                ok = await self._command("--to", TV, "--active-source", f"phys-addr={self._physical}")
         else:
             ok = await self._command("--to", TV, "--standby")
         if ok:
