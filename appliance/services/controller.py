@@ -423,7 +423,10 @@ class RoomController:
             audio_output=playback_output(self.profile.audio_playback),
             main_slot=self._pictures.slots["main"],
             presentation_slot=self._pictures.slots["presentation"],
-            display_size=(display.width, display.height),
+            # None: pictures keep the size they were sent at and the kiosk scales them (GPU
+            # texture, or pygame on the CPU), which costs a fraction of libswscale scaling
+            # each frame to the display (bench ui (a) and (c); docs/kiosk.md, "Display paths")
+            display_size=None,
             # the kiosk's self-view is a fifth of the screen wide (docs/kiosk.md)
             self_slot=self._pictures.slots["self"],
             self_size=(display.width // 5, display.height // 5),

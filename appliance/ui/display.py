@@ -15,12 +15,16 @@ Two paths, measured side by side by ``bench/ui_bench.py`` (docs/kiosk.md,
   OpenGL ES on the VideoCore; on the dummy driver it is SDL's software
   renderer (still measurable, not representative).
 
-:func:`open_display` picks one by name (``auto`` tries textures first and
-falls back to software, logging why).
+:func:`open_display` picks one by name. ``auto`` takes textures where SDL
+has a real display and software on the ``dummy`` / ``offscreen`` drivers,
+whose renderer is SDL's own software one: there textures cost 3-7x the
+software path (bench ui (c)). Textures that cannot be had fall back to
+software, logged.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -35,6 +39,7 @@ log = get_logger(__name__)
 
 DrawUi = Callable[[pygame.Surface], Any]
 PATHS = ("auto", "texture", "software")
+HEADLESS_DRIVERS = ("dummy", "offscreen")  # SDL renders these in software: no GPU to scale
 
 
 @dataclass(slots=True)
@@ -186,6 +191,8 @@ def open_display(
     if path not in PATHS:
         raise ValueError(f"display path {path!r}: expected one of {', '.join(PATHS)}")
     pygame.display.init()
+    if path == "auto" and os.environ.get("SDL_VIDEODRIVER") in HEADLESS_DRIVERS:
+        path = "software"
     if path in ("auto", "texture"):
         try:
             return TextureDisplay(size, fullscreen=fullscreen, title=title)
