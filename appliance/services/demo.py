@@ -182,8 +182,6 @@ class DemoStage:
     async def start(self) -> None:
         """Start the room (it joins by itself when ``auto_join``) and follow its roster."""
         self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="demo-watch")
-        if self.options.auto_join:
-            self.join_started = time.monotonic()
         await self.controller.start()
 
     async def stop(self) -> None:
@@ -196,9 +194,12 @@ class DemoStage:
     async def _watch(self) -> None:
         async for event in self.controller.subscribe():
             if isinstance(event, api.StateChanged):
-                new = event.new
+                new, old_call = event.new, event.old.call
                 self._seen.update(p.uuid for p in new.participants)
-                if new.call is api.CallState.JOINING and self.join_started is None:
+                # first_frame_ms counts from the room starting to join (the tour: after the PIN)
+                if new.call is api.CallState.JOINING and (
+                    self.join_started is None or old_call is api.CallState.PIN_REQUIRED
+                ):
                     self.join_started = time.monotonic()
                 if new.call is api.CallState.IN_CALL:
                     self.summary.joined = True
@@ -234,6 +235,7 @@ class DemoStage:
         async with asyncio.timeout(timeout_s):
             while self.room.pictures.first_main is None:  # noqa: ASYNC110 - counted on the SDL thread
                 await asyncio.sleep(0.05)
+        self.update_summary()  # first_frame_ms now, before a later join moves join_started
 
     def update_summary(self) -> DemoSummary:
         summary = self.summary
@@ -247,6 +249,7 @@ class DemoStage:
             pictures.first_main is not None
             and self.join_started is not None
             and summary.first_frame_ms is None
+            and pictures.first_main >= self.join_started
         ):
             summary.first_frame_ms = round((pictures.first_main - self.join_started) * 1000.0, 1)
         return summary
