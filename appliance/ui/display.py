@@ -73,28 +73,58 @@ class Display(Protocol):
 def compose_video(
     target: pygame.Surface, places: list[VideoPlace], pictures: PictureStore, cache: dict[str, pygame.Surface]
 ) -> None:
-    """Put each stream's picture into its place on ``target`` (CPU scaling; black where none yet)."""
-    covered = pygame.Rect(0, 0, 0, 0)
-    for place in places:
-        if place.rect.contains(target.get_rect()):
-            covered = place.rect
-    if not covered:
-        target.fill((0, 0, 0))
+    """Put each stream's picture into its place on ``target`` (CPU scaling; black where none yet).
+
+    A picture that needs scaling is scaled straight into the target's memory
+    (a subsurface), not into a scratch surface that is then blitted: one full
+    screen copy fewer per frame. Only the letterbox bars are filled black.
+    """
+    screen = target.get_rect()
+    if places:
+        _fill_outside(target, places[0].rect.clip(screen))
     for place in places:
         picture = pictures.surfaces.get(place.stream)
+        rect = place.rect.clip(screen)
         if picture is None:
             if place.stream != "self":
-                target.fill((0, 0, 0), place.rect)
+                target.fill((0, 0, 0), rect)
             continue
-        if picture.get_size() != place.rect.size:
-            scaled = cache.get(place.stream)
-            if scaled is None or scaled.get_size() != place.rect.size:
-                scaled = cache[place.stream] = pygame.Surface(place.rect.size, 0, picture)
-            pygame.transform.scale(picture, place.rect.size, scaled)
-            picture = scaled
+        if picture.get_size() == place.rect.size and not place.mirrored:
+            target.blit(picture, place.rect)
+            continue
+        if not place.mirrored and rect == place.rect and _scale_into(picture, target.subsurface(rect)):
+            continue
+        scaled = cache.get(place.stream)
+        if scaled is None or scaled.get_size() != place.rect.size:
+            scaled = cache[place.stream] = pygame.Surface(place.rect.size, 0, picture)
+        pygame.transform.scale(picture, place.rect.size, scaled)
         if place.mirrored:
-            picture = pygame.transform.flip(picture, True, False)
-        target.blit(picture, place.rect)
+            scaled = pygame.transform.flip(scaled, True, False)
+        target.blit(scaled, place.rect)
+
+
+def _scale_into(picture: pygame.Surface, area: pygame.Surface) -> bool:
+    """Scale ``picture`` into ``area`` in place; False where SDL cannot (another pixel layout)."""
+    if area.get_bitsize() != picture.get_bitsize() or area.get_masks()[:3] != picture.get_masks()[:3]:
+        return False
+    try:
+        pygame.transform.scale(picture, area.get_size(), area)
+    except (ValueError, pygame.error):
+        return False
+    return True
+
+
+def _fill_outside(target: pygame.Surface, inner: pygame.Rect) -> None:
+    """Black bars around ``inner`` (the main picture), without touching the picture's own area."""
+    width, height = target.get_size()
+    for bar in (
+        pygame.Rect(0, 0, width, inner.top),
+        pygame.Rect(0, inner.bottom, width, height - inner.bottom),
+        pygame.Rect(0, inner.top, inner.left, inner.height),
+        pygame.Rect(inner.right, inner.top, width - inner.right, inner.height),
+    ):
+        if bar.width > 0 and bar.height > 0:
+            target.fill((0, 0, 0), bar)
 
 
 class SoftwareDisplay:
