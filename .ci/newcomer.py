@@ -51,6 +51,25 @@ def build_root(root: Path, suite: str) -> None:
         sys.exit("[newcomer] mmdebstrap failed")
 
 
+def trust_local_certificates(root: Path) -> None:
+    """Give the root this machine's local CA certificates (``/usr/local/share/ca-certificates``).
+
+    A network whose egress goes through a TLS-inspecting proxy hands every
+    machine on it that CA; a newcomer's machine there has it too. Without
+    it the root reaches no package registry, which says nothing about the
+    project.
+    """
+    local = Path("/usr/local/share/ca-certificates")
+    certificates = sorted(local.glob("*.crt")) if local.is_dir() else []
+    if not certificates:
+        return
+    target = root / "usr" / "local" / "share" / "ca-certificates"
+    target.mkdir(parents=True, exist_ok=True)
+    for certificate in certificates:
+        shutil.copy(certificate, target / certificate.name)
+    subprocess.call(["chroot", str(root), "update-ca-certificates"], stdout=subprocess.DEVNULL)
+
+
 def in_chroot(root: Path, command: str) -> tuple[int, float]:
     """Run ``command`` with bash in the root, /proc /sys /dev mounted; (exit status, seconds)."""
     mounts = [("proc", root / "proc", ["-t", "proc"]), ("sysfs", root / "sys", ["-t", "sysfs"])]
@@ -66,6 +85,7 @@ def in_chroot(root: Path, command: str) -> tuple[int, float]:
             subprocess.check_call(["mount", "--bind", str(source), str(target)])
             done.append(target)
         shutil.copy("/etc/resolv.conf", root / "etc" / "resolv.conf")
+        trust_local_certificates(root)
         started = time.monotonic()
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"}
         status = subprocess.call(["chroot", str(root), "bash", "-lc", command], env=env)
@@ -86,9 +106,13 @@ def main(argv: list[str]) -> int:
     root = options.root or Path(tempfile.mkdtemp(prefix="newcomer-"))
     try:
         started = time.monotonic()
-        build_root(root, options.suite)
+        if (root / "usr" / "bin" / "python3").exists():
+            say(f"reusing the root in {root} (delete it for a fresh one)")
+        else:
+            build_root(root, options.suite)
         say(f"root built in {time.monotonic() - started:.0f} s")
         project = root / "root" / "project"
+        shutil.rmtree(project, ignore_errors=True)
         if sh(["git", "clone", "-q", str(ROOT), str(project)]) != 0:
             sys.exit("[newcomer] git clone failed")
         results = []
