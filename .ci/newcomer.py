@@ -88,6 +88,9 @@ def in_chroot(root: Path, command: str) -> tuple[int, float]:
         trust_local_certificates(root)
         started = time.monotonic()
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"}
+        if (root / "usr" / "local" / "share" / "ca-certificates").is_dir():
+            # Node.js keeps its own CA list; the local ones reach it only this way
+            env["NODE_EXTRA_CA_CERTS"] = "/etc/ssl/certs/ca-certificates.crt"
         status = subprocess.call(["chroot", str(root), "bash", "-lc", command], env=env)
         return status, time.monotonic() - started
     finally:

@@ -40,9 +40,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import layout  # noqa: E402
-
 import build  # noqa: E402
+import layout  # noqa: E402
 
 SITE = """\
 [appliance]
