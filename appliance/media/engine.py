@@ -650,7 +650,7 @@ class MediaCall:
             await pc.close()
 
     async def close(self) -> None:
-        """Hang up and release every device and output."""
+        """Hang up and release every device; the audio output is left to whoever opened it."""
         await self.disconnect_call()
         loop = asyncio.get_running_loop()
         for relay in (self.audio_out, self.video_out, self.screen_out):

@@ -390,6 +390,11 @@ class AudioSink(TrackDrain):
             self.output.write(frame)
 
     def close(self) -> None:
+        """Stop playing. The output stays open: it belongs to whoever opened it.
+
+        A room hands one output to a PexRTC client for all of that client's
+        media calls; a transfer ends one call and starts the next on the same
+        output, so closing it here left the transferred call playing into a
+        closed output (silence). The opener (the room controller) closes it.
+        """
         self.detach()
-        if self.output is not None:
-            self.output.close()

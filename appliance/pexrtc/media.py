@@ -76,6 +76,9 @@ class MediaOutputs:
     ``audio_output`` is an :class:`~appliance.media.sinks.AudioOutput`;
     the slots are the :class:`~appliance.media.handoff.LatestSlot` objects
     the UI thread reads; ``display_size`` scales decoded video once, there.
+    They belong to the caller: one client uses them for every media call it
+    makes (a transfer's too) and never closes them; the caller closes the
+    audio output when it is done with the client.
     """
 
     audio_output: Any = None

@@ -364,16 +364,40 @@ async def test_direct_media_takes_trickled_remote_candidates(far_end: FakeFarEnd
 
 async def test_received_audio_is_played_to_the_output(far_end: FakeFarEnd, tmp_path: Path) -> None:
     target = tmp_path / "room-speaker.wav"
-    call = MediaCall(far_end, settings(), audio_output=AudioOutput(str(target), "wav"))
+    output = AudioOutput(str(target), "wav")
+    call = MediaCall(far_end, settings(), audio_output=output)
     try:
         await call.start()
         await eventually(lambda: call.audio.frames > 25)
     finally:
         await call.close()
+        output.close()  # the output is the caller's: the call leaves it open
     with wave.open(str(target)) as played:
         samples = np.frombuffer(played.readframes(played.getnframes()), dtype=np.int16)
     assert samples.size > 48000 * 0.3
     assert float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) > 500
+
+
+async def test_a_second_call_plays_into_the_output_the_first_call_used(
+    far_end: FakeFarEnd, tmp_path: Path
+) -> None:
+    # a transfer: one client, one output, one call after the other
+    target = tmp_path / "room-speaker.wav"
+    output = AudioOutput(str(target), "wav")
+    first = MediaCall(far_end, settings(), audio_output=output)
+    try:
+        await first.start()
+        await eventually(lambda: first.audio.frames > 5)
+    finally:
+        await first.close()
+    before = output.written
+    second = MediaCall(far_end, settings(), audio_output=output)
+    try:
+        await second.start()
+        await eventually(lambda: output.written > before + 48000 * 0.3)
+    finally:
+        await second.close()
+        output.close()
 
 
 async def test_a_refused_ack_leaves_no_call_behind(far_end: FakeFarEnd) -> None:

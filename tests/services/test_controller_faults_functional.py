@@ -7,15 +7,26 @@ asks for. Media tests check that decoded pictures flow again.
 
 from __future__ import annotations
 
+import wave
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from appliance.config.site import RejoinPolicy
 from appliance.infinity import InfinitySession
 from appliance.labnode.app import LabNode
+from appliance.labnode.state.rooms import RoomConfig
 from appliance.services.room_api import CallState, DisconnectCause, RecoveryFinished, RecoveryStarted
-from tests.support.daemon import eventually, fresh_picture, lab_site, running_room, self_uuid
+from tests.support.daemon import (
+    eventually,
+    fresh_picture,
+    lab_site,
+    running_room,
+    self_uuid,
+    speaker_file_profile,
+)
 
 
 def in_call(state: Any) -> bool:
@@ -141,6 +152,30 @@ async def test_fault_transfer_is_followed_not_counted_as_a_loss(signalling_node:
         await eventually(lambda: _named(signalling_node, "Room 4", "auditorium") == 1)
         assert _named(signalling_node, "Room 4") == 0
         assert sum(room.rejoin.counts.values()) == 0
+
+
+@pytest.mark.media
+async def test_fault_transferred_call_plays_the_new_rooms_audio(tmp_path: Path) -> None:
+    # only the target room has a talking bot: what the speaker plays after the transfer is its voice
+    rooms = (RoomConfig(alias="meet", name="Meet"), RoomConfig(alias="auditorium", name="Auditorium", bots=1))
+    speaker = tmp_path / "speaker.wav"
+    async with LabNode(host="127.0.0.1", port=0, rooms=rooms, width=320, height=180, fps=10) as node:
+        site = lab_site(node.url, call_type="audioonly")
+        async with running_room(site, speaker_file_profile(speaker)) as (_room, watch):
+            state = await watch.until(in_call)
+            async with InfinitySession(node.url, "meet") as host:
+                await host.join("Operator")
+                await host.control.transfer(self_uuid(state), "auditorium")
+                await watch.until(lambda s: in_call(s) and s.meeting.alias == "auditorium")
+            played_before = speaker.stat().st_size
+            # two seconds of 48 kHz stereo s16 played after the transfer
+            await eventually(lambda: speaker.stat().st_size > played_before + 2 * 48000 * 4)
+    with wave.open(str(speaker)) as played:
+        samples = np.frombuffer(played.readframes(played.getnframes()), dtype=np.int16)
+        header = speaker.stat().st_size - played.getnframes() * 4
+    after = samples[(played_before - header) // 2 :].astype(np.float64)
+    assert after.size >= 2 * 48000 * 2
+    assert float(np.sqrt(np.mean(after**2))) > 300  # the bot's voice, not silence
 
 
 async def test_fault_meeting_ended_is_not_fought(signalling_node: LabNode) -> None:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from appliance.config.profile import load_profile
+from appliance.config.profile import HwProfile, PlaybackSpec, load_profile
 from appliance.config.secrets import Secrets
 from appliance.config.site import ConferenceConfig, JoinPolicy, NodeConfig, SiteConfig
 from appliance.services.controller import RoomController
@@ -97,10 +97,12 @@ class StateWatch:
 
 
 @asynccontextmanager
-async def running_room(site: SiteConfig, **kwargs: Any) -> AsyncIterator[tuple[RoomController, StateWatch]]:
+async def running_room(
+    site: SiteConfig, profile: HwProfile | None = None, **kwargs: Any
+) -> AsyncIterator[tuple[RoomController, StateWatch]]:
     """A started controller with a watch on its states; stopped (clean leave) at the end."""
     kwargs.setdefault("liveness", LivenessSettings(timeout_s=2.0, poll_s=0.25, recover_s=10.0))
-    room = RoomController(site, load_profile(site.profile), **kwargs)
+    room = RoomController(site, profile or load_profile(site.profile), **kwargs)
     watch = StateWatch(room)
     try:
         await room.start()
@@ -108,6 +110,11 @@ async def running_room(site: SiteConfig, **kwargs: Any) -> AsyncIterator[tuple[R
     finally:
         await room.stop()
         await watch.close()
+
+
+def speaker_file_profile(path: Path, name: str = "ci-virtual") -> HwProfile:
+    """A profile whose loudspeaker is a WAV file: what the room played can be measured."""
+    return dataclasses.replace(load_profile(name), audio_playback=PlaybackSpec("file", str(path)))
 
 
 async def eventually(predicate: Callable[[], bool], within: float = WAIT) -> None:
