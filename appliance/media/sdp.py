@@ -1,5 +1,10 @@
 """SDP text rewriting and reading: pure functions, no I/O.
 
+The one SDP text module of the repository: the client's media engine and the
+lab node's media hub both read and write SDP through it, so an m-line's mid,
+direction or ``a=content`` tag is read one way on both ends of a lab call.
+Sections are split with aiortc's own :func:`aiortc.sdp.grouplines`.
+
 aiortc produces standards-shaped SDP but knows nothing of what a Pexip node
 expects of a PexRTC-style offer (reference §4.2 and §13): the presentation
 m-line must carry ``a=content:slides``, candidates are trickled rather than
@@ -7,6 +12,11 @@ inline, and bandwidth limits travel as ``b=AS``/``b=TIAS`` lines. aiortc has
 no API for any of this, so the engine rewrites the text here. Everything is
 a plain ``str -> str`` (or ``str -> value``) function so it can be tested
 without a peer connection.
+
+A Pexip-style offer also names codecs that have no ``rtpmap`` line, with
+``fmtp``/``rtcp-fb`` lines for them, which aiortc's parser rejects;
+:func:`sanitize_offer` removes exactly those (the lab node answers browser
+offers with it).
 """
 
 from __future__ import annotations
@@ -15,24 +25,27 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Final
+
+from aiortc.sdp import SessionDescription, grouplines
+
+from appliance.errors import MediaError
 
 SLIDES_MID = "2"
 _DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+# Static payload types a browser may list without rtpmap (RFC 3551).
+_STATIC_RTPMAP: Final = {0: "PCMU/8000", 8: "PCMA/8000", 9: "G722/8000"}
+_PT_ATTR: Final = re.compile(r"^a=(fmtp|rtcp-fb|rtpmap):(\d+)\b")
 
 
 def _split(sdp: str) -> tuple[list[str], list[list[str]]]:
-    """Session lines and the list of media sections (each starting with its ``m=`` line)."""
-    lines = [line for line in sdp.replace("\r\n", "\n").split("\n") if line]
-    session: list[str] = []
-    sections: list[list[str]] = []
-    for line in lines:
-        if line.startswith("m="):
-            sections.append([line])
-        elif sections:
-            sections[-1].append(line)
-        else:
-            session.append(line)
-    return session, sections
+    """Session lines and the list of media sections (each starting with its ``m=`` line).
+
+    aiortc's :func:`~aiortc.sdp.grouplines`, without the blank lines a
+    hand-written or trailing-newline text may carry.
+    """
+    session, sections = grouplines(sdp)
+    return [line for line in session if line], [[line for line in section if line] for section in sections]
 
 
 def _join(session: list[str], sections: list[list[str]]) -> str:
@@ -71,12 +84,7 @@ def tag_content(sdp: str, mid: str, content: str) -> str:
 
 def content_of(sdp: str, mid: str) -> str | None:
     """The ``a=content`` tag of m-section ``mid``, if any."""
-    for section in _split(sdp)[1]:
-        if _mid(section) == mid:
-            for line in section:
-                if line.startswith("a=content:"):
-                    return line[len("a=content:") :].strip()
-    return None
+    return next((line.content for line in media_lines(sdp) if line.mid == mid), None)
 
 
 def set_bandwidth(sdp: str, kbps: int | None, kinds: Iterable[str] = ("video",)) -> str:
@@ -214,18 +222,8 @@ def _attribute(lines: list[str], name: str) -> str | None:
 
 
 def directions(sdp: str) -> dict[str, str]:
-    """``{mid: direction}`` for every m-section (``sendrecv`` when none is written)."""
-    result: dict[str, str] = {}
-    for index, section in enumerate(_split(sdp)[1]):
-        mid = _mid(section) or str(index)
-        direction = "sendrecv"
-        for line in section:
-            if line[2:] in _DIRECTIONS and line.startswith("a="):
-                direction = line[2:]
-        if section[0].split(" ")[1:2] == ["0"]:
-            direction = "inactive"
-        result[mid] = direction
-    return result
+    """``{mid: direction}`` of every m-section: ``sendrecv`` when none is written, ``inactive`` on port 0."""
+    return {line.mid: "inactive" if line.port == 0 else line.direction for line in media_lines(sdp)}
 
 
 def fingerprints(sdp: str | None) -> list[str]:
@@ -255,9 +253,100 @@ def secure_check_code(local_sdp: str | None, remote_sdp: str | None) -> str:
 
 def mids(sdp: str) -> list[str]:
     """The mids of all m-sections, in order."""
-    return [_mid(section) or str(i) for i, section in enumerate(_split(sdp)[1])]
+    return [line.mid for line in media_lines(sdp)]
 
 
 def kinds_by_mid(sdp: str) -> Mapping[str, str]:
     """``{mid: "audio" | "video"}``."""
-    return {_mid(section) or str(i): _kind(section) for i, section in enumerate(_split(sdp)[1])}
+    return {line.mid: line.kind for line in media_lines(sdp)}
+
+
+@dataclass(frozen=True, slots=True)
+class MLine:
+    """One m-section as written: its kind, port, mid, direction and ``a=content`` tag."""
+
+    index: int
+    kind: str
+    port: int
+    mid: str
+    direction: str
+    content: str | None
+
+
+def media_lines(sdp: str) -> list[MLine]:
+    """The m-sections in order; the mid is the index when none is written, the direction ``sendrecv``."""
+    result = []
+    for index, section in enumerate(_split(sdp)[1]):
+        head = section[0][2:].split()
+        port = int(head[1]) if len(head) > 1 and head[1].isdigit() else 0
+        direction = "sendrecv"
+        for line in section[1:]:
+            if line.startswith("a=") and line[2:] in _DIRECTIONS:
+                direction = line[2:]
+        mid = _mid(section) or str(index)
+        result.append(MLine(index, head[0], port, mid, direction, _attribute(section, "content")))
+    return result
+
+
+def bundles_everything(sdp: str) -> bool:
+    """True when the first ``a=group:BUNDLE`` names every m-section's mid."""
+    groups = bundle_groups(sdp)
+    return bool(groups) and set(mids(sdp)) <= set(groups[0])
+
+
+def sanitize_offer(sdp: str) -> str:
+    """Make a browser offer parseable by aiortc without changing what it means."""
+    session, media = _split(sdp)
+    if not media:
+        raise MediaError("offer has no m-line")
+    out = list(session)
+    for section in media:
+        head = section[0].split()
+        if head[0] not in ("m=audio", "m=video"):
+            out += section
+            continue
+        payloads = [int(p) for p in head[3:] if p.isdigit()]
+        mapped = {
+            int(m.group(2)) for line in section if (m := _PT_ATTR.match(line)) and m.group(1) == "rtpmap"
+        }
+        kept = [section[0]]
+        for line in section[1:]:
+            m = _PT_ATTR.match(line)
+            if m and m.group(1) != "rtpmap" and int(m.group(2)) not in mapped:
+                continue
+            kept.append(line)
+        for pt in payloads:
+            if pt not in mapped and pt in _STATIC_RTPMAP and head[0] == "m=audio":
+                kept.append(f"a=rtpmap:{pt} {_STATIC_RTPMAP[pt]}")
+        out += kept
+    return "\r\n".join(out) + "\r\n"
+
+
+def offered_video_codecs(sdp: str) -> list[str]:
+    """The first video m-line's codecs in the offerer's order, as lower-case MIME types.
+
+    A Conferencing Node answers with the client's preferred codec when it
+    can: PexRTC and our own engine put H.264 first (a Pi 4 decodes it in
+    hardware), browsers often VP8.
+    """
+    for section in _split(sdp)[1]:
+        head = section[0].split()
+        if head[0] != "m=video":
+            continue
+        names = {}
+        for line in section[1:]:
+            m = _PT_ATTR.match(line)
+            if m and m.group(1) == "rtpmap":
+                names[int(m.group(2))] = "video/" + line.split(" ", 1)[1].split("/", 1)[0].lower()
+        return [names[int(p)] for p in head[3:] if p.isdigit() and int(p) in names]
+    return []
+
+
+def negotiated_codecs(answer: str) -> dict[str, str]:
+    """mid -> MIME type of the first codec an answer lists (the one its writer sends)."""
+    parsed = SessionDescription.parse(answer)
+    result = {}
+    for media in parsed.media:
+        if media.kind in ("audio", "video") and media.rtp.codecs and media.rtp.muxId is not None:
+            result[media.rtp.muxId] = media.rtp.codecs[0].mimeType
+    return result

@@ -33,21 +33,20 @@ from appliance.labnode.media.faults import impair
 from appliance.labnode.media.mixer import Compositor, MixKey, VideoMixer, mix_key_for
 from appliance.labnode.media.presentation_relay import MAX_FORWARD_SIZE, PresentationRelay
 from appliance.labnode.media.rtmp_ingest import RtmpIngest
-from appliance.labnode.media.sdp import (
-    MLine,
-    Role,
-    assign_roles,
-    bundles_everything,
-    mark_slides,
-    media_lines,
-    negotiated_codecs,
-    offered_video_codecs,
-    sanitize_offer,
-)
+from appliance.labnode.media.sdp import Role, assign_roles
 from appliance.labnode.media.slot import LatestSlot
 from appliance.labnode.media_api import CallRequest, MediaEvents, MixState, RtmpCallRequest, RtmpEndpoint
 from appliance.log import get_logger
 from appliance.media.ice import rtc_configuration
+from appliance.media.sdp import (
+    MLine,
+    bundles_everything,
+    media_lines,
+    negotiated_codecs,
+    offered_video_codecs,
+    sanitize_offer,
+    tag_content,
+)
 
 log = get_logger(__name__)
 
@@ -240,8 +239,10 @@ class AiortcMediaHub:
         for mid, track in call.out_tracks.items():
             if isinstance(track, EncodedVideoTrack) and mid in call.codecs:
                 track.set_codec(call.codecs[mid])
-        slides = [mid for mid, role in call.roles.items() if role in (Role.SLIDES, Role.PRESENT_OUT)]
-        return mark_slides(local, slides)
+        for mid, role in call.roles.items():
+            if role in (Role.SLIDES, Role.PRESENT_OUT):
+                local = tag_content(local, mid, "slides")  # as Pexip's node tags its answer
+        return local
 
     def _add_transceiver(self, call: MediaCall, line: MLine, role: Role, offered: Sequence[str]) -> None:
         uuid = call.participant_uuid

@@ -10,7 +10,7 @@ from labnode_media_client import RecordingEvents, collect_audio, next_frame_wher
 
 from appliance.errors import MediaError
 from appliance.labnode.media.hub import AiortcMediaHub
-from appliance.labnode.media.sdp import media_lines
+from appliance.media.sdp import media_lines
 
 pytestmark = pytest.mark.media
 

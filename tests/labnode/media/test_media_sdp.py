@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from appliance.labnode.media.sdp import Role, assign_roles, mark_slides, media_lines, sanitize_offer
+from appliance.labnode.media.sdp import Role, assign_roles
+from appliance.media.sdp import bundles_everything, media_lines, sanitize_offer, tag_content
 
 PEXIP_OFFER = "\r\n".join(
     [
@@ -87,13 +88,11 @@ def test_roles_of_a_present_receive_call_send_presentation_only() -> None:
     assert roles == [Role.OFF, Role.PRESENT_OUT, Role.OFF]
 
 
-def test_mark_slides_tags_the_presentation_line_of_the_answer() -> None:
+def test_tag_content_tags_the_presentation_line_of_the_answer() -> None:
     answer = "v=0\r\nm=video 9 X 96\r\na=mid:1\r\nm=video 9 X 96\r\na=mid:2\r\n"
-    assert mark_slides(answer, ["2"]).split("\r\n")[5] == "a=content:slides"
+    assert tag_content(answer, "2", "slides").split("\r\n")[5] == "a=content:slides"
 
 
 def test_bundles_everything_when_the_group_names_every_mid() -> None:
-    from appliance.labnode.media.sdp import bundles_everything
-
     assert bundles_everything(PEXIP_OFFER)
     assert not bundles_everything(PEXIP_OFFER.replace("a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 1"))
