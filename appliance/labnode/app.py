@@ -26,7 +26,7 @@ from aiohttp import web
 from appliance.labnode.http.server import create_app
 from appliance.labnode.media.hub import AiortcMediaHub
 from appliance.labnode.media_api import MediaHub
-from appliance.labnode.state.conference import Conference, HubFactory
+from appliance.labnode.state.conference import HubFactory, NodeConference
 from appliance.labnode.state.control import NodeControl
 from appliance.labnode.state.node import NodeSettings, NodeState
 from appliance.labnode.state.registrar import DeviceConfig
@@ -41,7 +41,7 @@ def media_factory(media: bool, *, width: int, height: int, fps: int) -> tuple[Hu
     if not media:
         return None, "media is disabled (the node was started with media=False)"
 
-    def factory(conference: Conference) -> MediaHub:
+    def factory(conference: NodeConference) -> MediaHub:
         return AiortcMediaHub(conference, width=width, height=height, fps=fps)
 
     return factory, ""
@@ -109,7 +109,7 @@ class LabNode:
     def rooms(self) -> tuple[RoomConfig, ...]:
         return self.state.rooms
 
-    def conference(self, alias: str) -> Conference:
+    def conference(self, alias: str) -> NodeConference:
         found = self.state.find(alias)
         if found is None:
             raise KeyError(f"no room with alias {alias!r}")

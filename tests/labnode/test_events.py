@@ -1,13 +1,13 @@
-"""Event encoding: one JSON value per data line, null for nothing."""
+"""SentEvent encoding: one JSON value per data line, null for nothing."""
 
 from __future__ import annotations
 
-from appliance.labnode.state.events import Event
+from appliance.labnode.state.events import SentEvent
 
 
 def test_event_without_data_encodes_null() -> None:
-    assert Event("participant_sync_begin").encode_data() == "null"
+    assert SentEvent("participant_sync_begin").encode_data() == "null"
 
 
 def test_event_data_is_compact_single_line_json() -> None:
-    assert Event("x", {"a": [1, "é\nb"]}).encode_data() == '{"a":[1,"é\\nb"]}'
+    assert SentEvent("x", {"a": [1, "é\nb"]}).encode_data() == '{"a":[1,"é\\nb"]}'

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from appliance.labnode.app import LabNode
-from appliance.labnode.state.events import Event
+from appliance.labnode.state.events import SentEvent
 from appliance.labnode.state.node import NodeSettings, NodeState
 from appliance.labnode.state.rooms import RoomConfig
 from tests.support.labnode import PREFIX, Api, EventReader, Joined
@@ -211,7 +211,7 @@ def _is_envelope(raw: bytes) -> bool:
 
 
 async def _observer_hears(fuzzed: Fuzzed, n: int) -> None:
-    fuzzed.node.conference(ROOM.alias).broadcast(Event("fuzz_probe", {"n": n}))
+    fuzzed.node.conference(ROOM.alias).broadcast(SentEvent("fuzz_probe", {"n": n}))
     await fuzzed.reader.wait_for("fuzz_probe", within=PROBE_WAIT, n=n)
 
 

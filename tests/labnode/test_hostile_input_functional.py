@@ -16,7 +16,7 @@ import pytest
 from yarl import URL
 
 from appliance.labnode.app import LabNode
-from appliance.labnode.state.events import Event
+from appliance.labnode.state.events import SentEvent
 from appliance.labnode.state.refusals import FIELD_LIMITS, MAX_DEPTH
 from tests.support.labnode import PREFIX, Api
 from tests.support.labnode_routes import all_routes
@@ -79,12 +79,12 @@ async def test_event_stream_whose_write_fails_is_closed(api: Api, node: LabNode)
     reader = await host.events()
     await reader.wait_for("stage")
     # An event that cannot be encoded at all: the stream must end, not fall silent.
-    node.conference("meet").members[host.uuid].send(Event("unwritable", object()))
+    node.conference("meet").members[host.uuid].send(SentEvent("unwritable", object()))
     assert await reader.ended()
 
 
 def test_event_with_lone_surrogate_encodes_as_a_json_escape() -> None:
-    data = Event("message_received", {"payload": SURROGATE}).encode_data()
+    data = SentEvent("message_received", {"payload": SURROGATE}).encode_data()
     data.encode("utf-8")
     assert json.loads(data) == {"payload": SURROGATE}
 

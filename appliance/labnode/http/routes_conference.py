@@ -3,7 +3,7 @@
 Each handler authenticates, checks the role the reference names (Host for
 control, anyone for reading and chat), validates the body into a 400 when
 malformed, and leaves the state change and its events to
-:class:`~appliance.labnode.state.conference.Conference`.
+:class:`~appliance.labnode.state.conference.NodeConference`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from appliance.infinity.models import LAYOUTS, Role
 from appliance.labnode.http.envelope import Handler, ok, read_object
 from appliance.labnode.http.routes_token import CONFERENCE
 from appliance.labnode.state import device_dial
-from appliance.labnode.state.conference import Conference
+from appliance.labnode.state.conference import NodeConference
 from appliance.labnode.state.node import STATE, NodeState
 from appliance.labnode.state.refusals import ApiError, field_bool, field_str
 
@@ -34,7 +34,7 @@ async def participants(request: web.Request) -> web.Response:
     return ok([m.participant.to_wire() for m in conference.members.values()])
 
 
-def _host_action(request: web.Request) -> tuple[NodeState, Conference]:
+def _host_action(request: web.Request) -> tuple[NodeState, NodeConference]:
     state = request.app[STATE]
     conference, member, _token = state.authenticate(request)
     state.require_host(member)
@@ -42,17 +42,17 @@ def _host_action(request: web.Request) -> tuple[NodeState, Conference]:
 
 
 # Host operations on the whole conference that read no body: one row each.
-HOST_ACTIONS: Final[dict[str, Callable[[Conference], None]]] = {
+HOST_ACTIONS: Final[dict[str, Callable[[NodeConference], None]]] = {
     "lock": lambda conference: conference.set_locked(True),
     "unlock": lambda conference: conference.set_locked(False),
     "muteguests": lambda conference: conference.set_guests_muted(True),
     "unmuteguests": lambda conference: conference.set_guests_muted(False),
-    "start_conference": Conference.start,
-    "clearallbuzz": Conference.clear_all_buzz,
+    "start_conference": NodeConference.start,
+    "clearallbuzz": NodeConference.clear_all_buzz,
 }
 
 
-def host_action_handler(action: Callable[[Conference], None]) -> Handler:
+def host_action_handler(action: Callable[[NodeConference], None]) -> Handler:
     """The handler of one :data:`HOST_ACTIONS` row: a Host's token, then the action."""
 
     async def handler(request: web.Request) -> web.Response:

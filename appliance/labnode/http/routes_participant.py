@@ -20,8 +20,8 @@ from appliance.labnode.http.envelope import Handler, ok, read_object
 from appliance.labnode.http.routes_conference import message_fields
 from appliance.labnode.http.routes_token import CONFERENCE
 from appliance.labnode.state import muting
-from appliance.labnode.state.conference import DISCONNECTED_BY_HOST, Conference
-from appliance.labnode.state.events import Event
+from appliance.labnode.state.conference import DISCONNECTED_BY_HOST, NodeConference
+from appliance.labnode.state.events import SentEvent
 from appliance.labnode.state.node import STATE, NodeState
 from appliance.labnode.state.refusals import HOST_REQUIRED, ApiError, field_bool, field_str
 from appliance.labnode.state.roster import Member
@@ -36,7 +36,7 @@ class Context:
 
     def __init__(self, request: web.Request) -> None:
         self.state: NodeState = request.app[STATE]
-        self.conference: Conference
+        self.conference: NodeConference
         self.member: Member
         self.conference, self.member, _token = self.state.authenticate(request)
         self.target: Member = self.conference.get(request.match_info["participant"])
@@ -178,7 +178,7 @@ async def transfer(request: web.Request) -> web.Response:
     )
     one_time = ctx.state.tokens.grant(grant)
     ctx.conference.update(ctx.target, is_transferring=True)
-    ctx.target.send(Event("refer", {"alias": alias, "token": one_time, "target": "conference"}))
+    ctx.target.send(SentEvent("refer", {"alias": alias, "token": one_time, "target": "conference"}))
     return ok(True)
 
 
@@ -222,7 +222,7 @@ async def fecc(request: web.Request) -> web.Response:
         raise ApiError(403, "FECC is disabled in this conference")
     signal = fecc_signal(await read_object(request, required=True))
     ctx.target.fecc_received.append(signal)
-    ctx.target.send(Event("fecc", signal))
+    ctx.target.send(SentEvent("fecc", signal))
     return ok(True)
 
 

@@ -21,7 +21,7 @@ from appliance.aio import cancel_and_wait
 from appliance.labnode.media.audio_mix import AudioFifo
 from appliance.labnode.media.encoder import EncodedVideoTrack
 from appliance.labnode.media.mixer import MixKey
-from appliance.labnode.media.sdp import Role
+from appliance.labnode.media.mline_roles import MLineRole
 from appliance.labnode.media_api import CallRequest
 
 _STATS_INTERVAL: Final = 1.0
@@ -38,8 +38,12 @@ class Counters:
     )
 
 
-class MediaCall:
-    """A call's peer connection, its roles by mid, outgoing tracks and drain tasks."""
+class HubCall:
+    """A call's peer connection, its roles by mid, outgoing tracks and drain tasks.
+
+    The node's end of one ``calls`` request inside the hub; the client's end
+    is :class:`appliance.media.engine.MediaCall`.
+    """
 
     def __init__(self, request: CallRequest, pc: RTCPeerConnection) -> None:
         self.call_uuid = request.call_uuid
@@ -49,7 +53,7 @@ class MediaCall:
         # the service's cap on what this participant receives, i.e. what we send
         self.kbps_cap = request.bandwidth_in
         self.pc = pc
-        self.roles: dict[str, Role] = {}
+        self.roles: dict[str, MLineRole] = {}
         self.out_tracks: dict[str, MediaStreamTrack] = {}
         self.main_key: MixKey | None = None
         # the mixer source fed by this call, so closing an old call never removes a newer one's
@@ -64,7 +68,7 @@ class MediaCall:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def video_tracks(self, *roles: Role) -> list[EncodedVideoTrack]:
+    def video_tracks(self, *roles: MLineRole) -> list[EncodedVideoTrack]:
         return [
             t
             for mid, t in self.out_tracks.items()
@@ -99,7 +103,7 @@ class MediaCall:
 
     def statistics(self) -> dict[str, Any]:
         c = self.counters
-        encoded = [t.encoder for t in self.video_tracks(*Role) if t.encoder is not None]
+        encoded = [t.encoder for t in self.video_tracks(*MLineRole) if t.encoder is not None]
         return {
             "call_uuid": self.call_uuid,
             "participant_uuid": self.participant_uuid,

@@ -25,7 +25,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from appliance.errors import NotSupported
-from appliance.labnode.media.slot import LatestSlot, SlotClosed
+from appliance.labnode.media.slot import AsyncLatestSlot, SlotClosed
 
 TIME_BASE: Final = fractions.Fraction(1, 90000)
 KEYFRAME_SECONDS: Final = 2
@@ -126,7 +126,7 @@ def codec_from_mime(mime: str) -> str:
 
 
 class EncodedVideoTrack(MediaStreamTrack):
-    """An outgoing video track fed by a :class:`LatestSlot`, encoded off the event loop.
+    """An outgoing video track fed by a :class:`AsyncLatestSlot`, encoded off the event loop.
 
     The codec is the one the answer negotiated, known only after
     ``createAnswer``, so ``recv`` waits for :meth:`set_codec`.
@@ -134,7 +134,7 @@ class EncodedVideoTrack(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, slot: LatestSlot[Any], executor: Executor, *, fps: int, kbps: int) -> None:
+    def __init__(self, slot: AsyncLatestSlot[Any], executor: Executor, *, fps: int, kbps: int) -> None:
         super().__init__()
         self.slot = slot
         self._executor = executor

@@ -27,14 +27,14 @@ from aiortc.sdp import candidate_from_sdp
 from appliance.errors import MediaError
 from appliance.labnode.media.audio_mix import AudioFifo, AudioMixer, MixedAudioTrack
 from appliance.labnode.media.bots import BotSignature, BotSource
-from appliance.labnode.media.call import MediaCall
+from appliance.labnode.media.call import HubCall
 from appliance.labnode.media.encoder import EncodedVideoTrack, video_kbps
 from appliance.labnode.media.faults import impair
 from appliance.labnode.media.mixer import Compositor, MixKey, VideoMixer, mix_key_for
+from appliance.labnode.media.mline_roles import MLineRole, assign_roles
 from appliance.labnode.media.presentation_relay import MAX_FORWARD_SIZE, PresentationRelay
 from appliance.labnode.media.rtmp_ingest import RtmpIngest
-from appliance.labnode.media.sdp import Role, assign_roles
-from appliance.labnode.media.slot import LatestSlot
+from appliance.labnode.media.slot import AsyncLatestSlot
 from appliance.labnode.media_api import CallRequest, MediaEvents, MixState, RtmpCallRequest, RtmpEndpoint
 from appliance.log import get_logger
 from appliance.media.ice import rtc_configuration
@@ -113,7 +113,7 @@ class AiortcMediaHub:
         self._rtc_config = rtc_configuration(stun, turn)
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="labnode-media")
         self._participants: dict[str, _Participant] = {}
-        self._calls: dict[str, MediaCall] = {}
+        self._calls: dict[str, HubCall] = {}
         self._rtmp: dict[str, _RtmpCall] = {}
         self._compositor = Compositor(width, height, self._tile_frame)
         self._video = VideoMixer(self._compositor, fps=fps)
@@ -135,7 +135,7 @@ class AiortcMediaHub:
         participant = self._participant(request.participant_uuid)
         if request.display_name:
             participant.display_name = request.display_name
-        call = MediaCall(request, RTCPeerConnection(configuration=self._configuration(request.sdp)))
+        call = HubCall(request, RTCPeerConnection(configuration=self._configuration(request.sdp)))
         self._calls[call.call_uuid] = call
         participant.calls.add(call.call_uuid)
         call.pc.on("track", lambda track: self._on_track(call, track))
@@ -224,7 +224,7 @@ class AiortcMediaHub:
         except Exception as exc:
             raise MediaError(f"cannot update call {request.call_uuid}: {type(exc).__name__}: {exc}") from exc
 
-    async def _negotiate(self, call: MediaCall, request: CallRequest) -> str:
+    async def _negotiate(self, call: HubCall, request: CallRequest) -> str:
         offer = sanitize_offer(request.sdp)
         lines = media_lines(offer)
         roles = assign_roles(lines, present=request.present, media_type=request.media_type)
@@ -240,21 +240,21 @@ class AiortcMediaHub:
             if isinstance(track, EncodedVideoTrack) and mid in call.codecs:
                 track.set_codec(call.codecs[mid])
         for mid, role in call.roles.items():
-            if role in (Role.SLIDES, Role.PRESENT_OUT):
+            if role in (MLineRole.SLIDES, MLineRole.PRESENT_OUT):
                 local = tag_content(local, mid, "slides")  # as Pexip's node tags its answer
         return local
 
-    def _add_transceiver(self, call: MediaCall, line: MLine, role: Role, offered: Sequence[str]) -> None:
+    def _add_transceiver(self, call: HubCall, line: MLine, role: MLineRole, offered: Sequence[str]) -> None:
         uuid = call.participant_uuid
         track: MediaStreamTrack | None = None
         kbps = video_kbps(self._compositor.width, self._compositor.height, call.kbps_cap)
-        if role is Role.AUDIO:
+        if role is MLineRole.AUDIO:
             track = MixedAudioTrack(self._audio.add_listener(uuid))
-        elif role is Role.MAIN:
-            track = EncodedVideoTrack(LatestSlot(), self._executor, fps=self.fps, kbps=kbps)
-        elif role in (Role.SLIDES, Role.PRESENT_OUT):
+        elif role is MLineRole.MAIN:
+            track = EncodedVideoTrack(AsyncLatestSlot(), self._executor, fps=self.fps, kbps=kbps)
+        elif role in (MLineRole.SLIDES, MLineRole.PRESENT_OUT):
             slides_kbps = video_kbps(*MAX_FORWARD_SIZE, call.kbps_cap)
-            track = EncodedVideoTrack(LatestSlot(), self._executor, fps=self.fps, kbps=slides_kbps)
+            track = EncodedVideoTrack(AsyncLatestSlot(), self._executor, fps=self.fps, kbps=slides_kbps)
             self._relay.subscribe(track, uuid)
         transceiver = call.pc.addTransceiver(track or line.kind, direction=role.direction)
         if line.kind == "video":
@@ -263,20 +263,20 @@ class AiortcMediaHub:
         if track is not None:
             call.out_tracks[line.mid] = track
 
-    def _on_track(self, call: MediaCall, track: MediaStreamTrack) -> None:
+    def _on_track(self, call: HubCall, track: MediaStreamTrack) -> None:
         mid = next((t.mid for t in call.pc.getTransceivers() if t.receiver.track is track), None)
-        role = call.roles.get(mid or "", Role.OFF)
+        role = call.roles.get(mid or "", MLineRole.OFF)
         participant = self._participants.get(call.participant_uuid)
         if participant is None:
             return
         name = f"labnode-rx-{call.call_uuid}-{mid}"
-        if role is Role.AUDIO:
+        if role is MLineRole.AUDIO:
             fifo = participant.audio = call.audio_fifo = AudioFifo()
             self._audio.add_source(participant.uuid, fifo)
             call.spawn(call.drain(track, "audio", fifo.push), name)
-        elif role is Role.MAIN:
+        elif role is MLineRole.MAIN:
             call.spawn(call.drain(track, "video", lambda f: self._store_video(participant, f)), name)
-        elif role in (Role.SLIDES, Role.PRESENT_IN):
+        elif role in (MLineRole.SLIDES, MLineRole.PRESENT_IN):
             call.spawn(
                 call.drain(track, "presentation", lambda f: self._relay.push(participant.uuid, f)), name
             )
@@ -285,7 +285,7 @@ class AiortcMediaHub:
         participant.video = frame
         participant.video_at = asyncio.get_running_loop().time()
 
-    def _on_connection_state(self, call: MediaCall) -> None:
+    def _on_connection_state(self, call: HubCall) -> None:
         state = call.pc.connectionState
         if state in ("failed", "closed") and self._calls.get(call.call_uuid) is call:
             log.info("call %s media ended: connection %s", call.call_uuid, state)
@@ -321,7 +321,7 @@ class AiortcMediaHub:
         if call is not None:
             await self._drop_call(call)
 
-    async def _drop_call(self, call: MediaCall) -> None:
+    async def _drop_call(self, call: HubCall) -> None:
         if self._calls.get(call.call_uuid) is call:
             del self._calls[call.call_uuid]
         participant = self._participants.get(call.participant_uuid)
@@ -331,7 +331,7 @@ class AiortcMediaHub:
             elif isinstance(track, EncodedVideoTrack):
                 self._relay.unsubscribe(track)
         if call.main_key is not None:
-            for track in call.video_tracks(Role.MAIN):
+            for track in call.video_tracks(MLineRole.MAIN):
                 self._video.unsubscribe(call.main_key, track.slot)
         if participant is not None:
             participant.calls.discard(call.call_uuid)
@@ -439,7 +439,7 @@ class AiortcMediaHub:
         """Move every main video track onto the composition its participant should see now."""
         for call in self._calls.values():
             p = self._participants.get(call.participant_uuid)
-            tracks = call.video_tracks(Role.MAIN)
+            tracks = call.video_tracks(MLineRole.MAIN)
             if p is None or not tracks:
                 continue
             key = self._key_for(p)

@@ -23,7 +23,7 @@ from av.video.reformatter import Interpolation, VideoReformatter
 
 from appliance.labnode.media.compositor_layout import Tile, tiles_for
 from appliance.labnode.media.compositor_text import draw_centred, draw_label
-from appliance.labnode.media.slot import LatestSlot
+from appliance.labnode.media.slot import AsyncLatestSlot
 from appliance.labnode.media_api import MixState, capacity, resolve_view
 from appliance.log import get_logger
 
@@ -209,7 +209,7 @@ class Compositor:
 @dataclass(slots=True)
 class _Mix:
     key: MixKey
-    subscribers: set[LatestSlot[Picture]] = field(default_factory=set)
+    subscribers: set[AsyncLatestSlot[Picture]] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
     seq: int = 0
     last_inputs: tuple[object, ...] | None = None
@@ -229,14 +229,14 @@ class VideoMixer:
     def active_mixes(self) -> int:
         return len(self._mixes)
 
-    def subscribe(self, key: MixKey, slot: LatestSlot[Picture]) -> None:
+    def subscribe(self, key: MixKey, slot: AsyncLatestSlot[Picture]) -> None:
         mix = self._mixes.get(key)
         if mix is None:
             mix = self._mixes[key] = _Mix(key)
             mix.task = asyncio.get_running_loop().create_task(self._run(mix), name=f"labnode-mix-{key.view}")
         mix.subscribers.add(slot)
 
-    def unsubscribe(self, key: MixKey, slot: LatestSlot[Picture]) -> None:
+    def unsubscribe(self, key: MixKey, slot: AsyncLatestSlot[Picture]) -> None:
         mix = self._mixes.get(key)
         if mix is None:
             return

@@ -18,8 +18,12 @@ class SlotClosed(Exception):
     """The slot was closed while a consumer waited; its track is ending."""
 
 
-class LatestSlot(Generic[T]):
-    """Keeps only the newest value; ``get`` waits for one newer than the last taken."""
+class AsyncLatestSlot(Generic[T]):
+    """Keeps only the newest value; ``get`` waits for one newer than the last taken.
+
+    For one event loop only; the thread-safe slot between the loop and a
+    display thread is :class:`appliance.media.handoff.LatestSlot`.
+    """
 
     def __init__(self) -> None:
         self._value: T | None = None

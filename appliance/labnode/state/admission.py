@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.infinity.models import Role
-from appliance.labnode.state.conference import Conference
+from appliance.labnode.state.conference import NodeConference
 from appliance.labnode.state.node import VERSION, NodeState
 from appliance.labnode.state.refusals import INVALID_TOKEN, NOT_FOUND, ApiError, field_bool, field_str
 from appliance.labnode.state.rooms import IdentityProvider
@@ -68,7 +68,7 @@ class JoinRequest:
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    conference: Conference
+    conference: NodeConference
     role: Role
     # The alias the client addressed when it differs from the room's own
     # (a Virtual Reception): its token must keep working there.
@@ -105,7 +105,7 @@ def decide(state: NodeState, alias: str, join: JoinRequest, base_url: str) -> Ad
     return Admission(conference=conference, role=role, via=via, idp=idp)
 
 
-def _redeem(state: NodeState, conference: Conference, value: str) -> Admission:
+def _redeem(state: NodeState, conference: NodeConference, value: str) -> Admission:
     grant = state.tokens.redeem(value)
     if grant is None or state.find(grant.alias) is not conference:
         raise ApiError(403, INVALID_TOKEN)
@@ -114,7 +114,7 @@ def _redeem(state: NodeState, conference: Conference, value: str) -> Admission:
 
 
 def _single_sign_on(
-    state: NodeState, conference: Conference, join: JoinRequest, alias: str, base_url: str
+    state: NodeState, conference: NodeConference, join: JoinRequest, alias: str, base_url: str
 ) -> IdentityProvider:
     providers = conference.room.identity_providers
     if join.sso_token:
@@ -145,7 +145,7 @@ def _single_sign_on(
     )
 
 
-def _check_pin(conference: Conference, pin: str | None) -> Role:
+def _check_pin(conference: NodeConference, pin: str | None) -> Role:
     room = conference.room
     if pin is None:
         raise ApiError(

@@ -6,7 +6,7 @@ in the prescribed order, before it returns. Routes only check who may do
 what and translate HTTP; the media only reports voice activity and stills
 (this class implements :class:`~appliance.labnode.media_api.MediaEvents`).
 
-After every change :meth:`Conference._refresh` recomputes the derived views
+After every change :meth:`NodeConference._refresh` recomputes the derived views
 (speaker order, per-listener ``layout``, ``stage``, direct-media splash
 screens, the media mixes) and sends only what actually changed, so a
 client never sees a stale layout and never a flood of identical ones.
@@ -28,14 +28,14 @@ from appliance.infinity.models import ConferenceStatus, Participant, Role, Servi
 from appliance.labnode.media_api import MediaHub
 from appliance.labnode.state import layout
 from appliance.labnode.state.direct_media import DirectMediaRelay
-from appliance.labnode.state.events import Event, EventStream
-from appliance.labnode.state.presentation import Presentation
+from appliance.labnode.state.events import EventOutbox, SentEvent
+from appliance.labnode.state.presentation import PresentationFloor
 from appliance.labnode.state.refusals import ApiError
 from appliance.labnode.state.rooms import RoomConfig
 from appliance.labnode.state.roster import Kind, Member, Waiting
 from appliance.log import get_logger
 
-HubFactory = Callable[["Conference"], MediaHub]
+HubFactory = Callable[["NodeConference"], MediaHub]
 
 DISCONNECTED_BY_HOST = "Disconnected by another participant"
 CONFERENCE_ENDED = "Conference terminated by another participant"
@@ -43,8 +43,12 @@ CONFERENCE_ENDED = "Conference terminated by another participant"
 HOSTS_DEPARTED = "All conference hosts departed hosted conference"
 
 
-class Conference:
-    """The meeting in ``room``; one per room, created when the node starts."""
+class NodeConference:
+    """The meeting in ``room`` as the node keeps it; one per room, created when the node starts.
+
+    Not the client's :class:`appliance.pexrtc.core.Conference`, which is one
+    participant's view of a conference.
+    """
 
     def __init__(
         self,
@@ -62,7 +66,7 @@ class Conference:
         # owns threads and a compositor, and most rooms never see media.
         self._hub_factory = hub_factory
         self.hub: MediaHub | None = None
-        self.presentation = Presentation(self)
+        self.presentation = PresentationFloor(self)
         # Direct-media rooms relay their members' signalling instead of mixing.
         self.direct = DirectMediaRelay(self.room)
         self._last_stage: list[dict[str, Any]] | None = None
@@ -125,7 +129,7 @@ class Conference:
         self._log.info(
             "participant joined", extra={"context": {"uuid": participant.uuid, "role": role.value}}
         )
-        self._broadcast(Event("participant_create", participant.to_wire()))
+        self._broadcast(SentEvent("participant_create", participant.to_wire()))
         self._refresh()
         return member
 
@@ -166,7 +170,7 @@ class Conference:
             return None
         member.gone = True
         if reason is not None:
-            member.send(Event("disconnect", {"reason": reason}))
+            member.send(SentEvent("disconnect", {"reason": reason}))
         member.close_streams()
         if self.presentation.presenter == participant_uuid:
             self.presentation.release(member)
@@ -174,7 +178,7 @@ class Conference:
             self.hub.remove_participant(participant_uuid)
         self.direct.remove_member(participant_uuid)
         self._log.info("participant left", extra={"context": {"uuid": participant_uuid, "reason": reason}})
-        self._broadcast(Event("participant_delete", {"uuid": participant_uuid}))
+        self._broadcast(SentEvent("participant_delete", {"uuid": participant_uuid}))
         return member
 
     def _end(self) -> None:
@@ -189,25 +193,25 @@ class Conference:
             self.update(member, is_muted=False, spotlight=0.0, buzz_time=0.0)
         self._log.info("conference ended: no participants left")
 
-    def attach_stream(self, member: Member) -> EventStream:
+    def attach_stream(self, member: Member) -> EventOutbox:
         """Open an event stream: sync block, conference_update, layout, stage, then live events."""
-        stream = EventStream(member.uuid)
-        stream.push(Event("participant_sync_begin"))
+        stream = EventOutbox(member.uuid)
+        stream.push(SentEvent("participant_sync_begin"))
         for other in self.members.values():
-            stream.push(Event("participant_create", other.participant.to_wire()))
-        stream.push(Event("participant_sync_end"))
-        stream.push(Event("conference_update", self.status()))
+            stream.push(SentEvent("participant_create", other.participant.to_wire()))
+        stream.push(SentEvent("participant_sync_end"))
+        stream.push(SentEvent("conference_update", self.status()))
         layout_body = self._layout_for(member, self._order())
-        stream.push(Event("layout", layout_body))
-        stream.push(Event("stage", self._stage()))
+        stream.push(SentEvent("layout", layout_body))
+        stream.push(SentEvent("stage", self._stage()))
         member.last_layout = layout_body
         if self.room.direct_media:
             splash = self._splash_for(member)
-            stream.push(Event("splash_screen", splash))
+            stream.push(SentEvent("splash_screen", splash))
             member.last_splash = splash
         presenter = self.presentation.presenter
         if presenter is not None and presenter != member.uuid and presenter in self.members:
-            stream.push(Event("presentation_start", self.presentation.start_body()))
+            stream.push(SentEvent("presentation_start", self.presentation.start_body()))
             # Stills are announced only when they change: a late joiner (or a
             # reconnected stream) would otherwise have nothing to fetch until
             # the next slide.
@@ -337,9 +341,9 @@ class Conference:
             "direct": target is not None,
         }
         if target is not None:
-            target.send(Event("message_received", body))
+            target.send(SentEvent("message_received", body))
         else:
-            self._broadcast(Event("message_received", body), exclude=sender.uuid)
+            self._broadcast(SentEvent("message_received", body), exclude=sender.uuid)
 
     # --- participant state -----------------------------------------------------
 
@@ -412,7 +416,7 @@ class Conference:
         member.calls.discard(call_uuid)
         member.ended_calls.add(call_uuid)
         if reason is not None:
-            member.send(Event("call_disconnected", {"call_uuid": call_uuid, "reason": reason}))
+            member.send(SentEvent("call_disconnected", {"call_uuid": call_uuid, "reason": reason}))
         if not member.calls:
             if self.presentation.presenter == member.uuid:
                 self.presentation.release(member)
@@ -457,21 +461,21 @@ class Conference:
 
     # --- event fan-out ---------------------------------------------------------
 
-    def broadcast(self, event: Event, *, exclude: str | None = None) -> None:
+    def broadcast(self, event: SentEvent, *, exclude: str | None = None) -> None:
         self._broadcast(event, exclude=exclude)
 
-    def _broadcast(self, event: Event, *, exclude: str | None = None) -> None:
+    def _broadcast(self, event: SentEvent, *, exclude: str | None = None) -> None:
         for member in list(self.members.values()):
             if member.uuid != exclude:
                 member.send(event)
 
     def _updated(self, member: Member) -> None:
-        self._broadcast(Event("participant_update", member.participant.to_wire()))
+        self._broadcast(SentEvent("participant_update", member.participant.to_wire()))
         self._push_participant_media(member)
         self._refresh()
 
     def _conference_changed(self) -> None:
-        self._broadcast(Event("conference_update", self.status()))
+        self._broadcast(SentEvent("conference_update", self.status()))
         self._refresh()
 
     def _media_members(self) -> list[Member]:
@@ -519,16 +523,16 @@ class Conference:
             body = self._layout_for(member, order)
             if body != member.last_layout:
                 member.last_layout = body
-                member.send(Event("layout", body))
+                member.send(SentEvent("layout", body))
             if self.room.direct_media:
                 splash = self._splash_for(member)
                 if splash != member.last_splash:
                     member.last_splash = splash
-                    member.send(Event("splash_screen", splash))
+                    member.send(SentEvent("splash_screen", splash))
         stage_body = layout.stage(order, (m.uuid for m in self._media_members() if m.speaking))
         if stage_body != self._last_stage:
             self._last_stage = stage_body
-            self._broadcast(Event("stage", stage_body))
+            self._broadcast(SentEvent("stage", stage_body))
         if self.room.direct_media:
             self.direct.reconcile()
         self._push_mixes(order)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from appliance.labnode.state.events import Event
+from appliance.labnode.state.events import SentEvent
 from appliance.labnode.state.node import NodeState
 
 KICK_REASON = "Disconnected by an administrator"
@@ -62,7 +62,7 @@ class NodeControl:
         found = self._state.member_of(participant_uuid)
         if found is None:
             return False
-        found[1].send(Event("refresh_token"))
+        found[1].send(SentEvent("refresh_token"))
         return True
 
     def stop_media(self, participant_uuid: str) -> int:

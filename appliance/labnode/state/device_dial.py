@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from appliance.infinity.models import Role, ServiceType
 from appliance.labnode.state import dialout
-from appliance.labnode.state.conference import Conference
+from appliance.labnode.state.conference import NodeConference
 from appliance.labnode.state.node import NodeState
 from appliance.labnode.state.registrar import DeviceConfig, Offer
 from appliance.labnode.state.roster import Kind, Member
@@ -41,7 +41,7 @@ _POLL_S: Final = 0.1
 
 def start_dial(
     state: NodeState,
-    conference: Conference,
+    conference: NodeConference,
     destination: str,
     *,
     role: Role,
@@ -74,7 +74,9 @@ def start_dial(
     return member
 
 
-async def ring_device(state: NodeState, conference: Conference, member: Member, device: DeviceConfig) -> None:
+async def ring_device(
+    state: NodeState, conference: NodeConference, member: Member, device: DeviceConfig
+) -> None:
     """Offer the call to a registered device until it answers, a Host hangs up, or time runs out."""
     timeout = state.settings.dial_timeout
     token = state.tokens.grant(
@@ -133,7 +135,7 @@ def drop_placeholder(state: NodeState, offer: Offer) -> None:
         found[0].remove(offer.placeholder_uuid, None)
 
 
-def auto_dial(state: NodeState, conference: Conference, joined: Member) -> None:
+def auto_dial(state: NodeState, conference: NodeConference, joined: Member) -> None:
     """Dial the room's ``auto_dial`` list when ``joined`` is the first person in the conference."""
     if not conference.room.auto_dial:
         return

@@ -16,7 +16,7 @@ import asyncio
 from dataclasses import dataclass
 
 from appliance.infinity.models import ServiceType
-from appliance.labnode.state.conference import Conference
+from appliance.labnode.state.conference import NodeConference
 from appliance.labnode.state.roster import Member
 from appliance.log import get_logger
 
@@ -47,7 +47,7 @@ def refuses(destination: str) -> bool:
     return user_part(destination).startswith(("reject", "busy"))
 
 
-async def ring(conference: Conference, member: Member, plan: DialPlan, dtmf_sequence: str = "") -> None:
+async def ring(conference: NodeConference, member: Member, plan: DialPlan, dtmf_sequence: str = "") -> None:
     """Play out one dial-out: answer, refuse or time out."""
     destination = member.participant.uri
     if refuses(destination):

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from appliance.labnode.state.events import Event
+from appliance.labnode.state.events import SentEvent
 from appliance.labnode.state.refusals import ApiError
 from appliance.labnode.state.rooms import RoomConfig
 from appliance.labnode.state.roster import Member
@@ -126,14 +126,14 @@ class DirectMediaRelay:
         """Send ``offer`` to ``target`` and wait for the answer it puts in its ``ack``."""
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         target.answer = future
-        target.member.send(Event(event, {"sdp": offer}))
+        target.member.send(SentEvent(event, {"sdp": offer}))
         try:
             async with asyncio.timeout(ANSWER_TIMEOUT):
                 return await future
         except TimeoutError:
             # It may be half-way; make it start over as the waiting side.
             target.restarting = True
-            target.member.send(Event("peer_disconnect", {}))
+            target.member.send(SentEvent("peer_disconnect", {}))
             raise ApiError(504, "The other participant did not answer the offer") from None
         finally:
             if target.answer is future:
@@ -168,7 +168,7 @@ class DirectMediaRelay:
         call = self.calls[call_uuid]
         target = call.peer or self._answering_for(call)
         if target is not None:
-            target.member.send(Event("new_candidate", dict(candidate)))
+            target.member.send(SentEvent("new_candidate", dict(candidate)))
 
     def _answering_for(self, call: DirectCall) -> DirectCall | None:
         """While ``call`` answers an offer (not yet paired), the offerer is its peer-to-be."""
@@ -193,7 +193,7 @@ class DirectMediaRelay:
             # it hangs up and calls again: its old call must not be offered a newcomer
             peer.peer = None
             peer.restarting = True
-            peer.member.send(Event("peer_disconnect", {}))
+            peer.member.send(SentEvent("peer_disconnect", {}))
             self._log.info("peer disconnected", extra={"context": {"call": peer.call_uuid}})
 
     def remove_member(self, participant_uuid: str) -> None:
@@ -210,7 +210,7 @@ class DirectMediaRelay:
         if len(idle) == MAX_DIRECT_CALLS:
             later = idle[-1]
             later.restarting = True
-            later.member.send(Event("peer_disconnect", {}))
+            later.member.send(SentEvent("peer_disconnect", {}))
 
     def shutdown(self) -> None:
         for call in list(self.calls.values()):

@@ -1,7 +1,12 @@
-"""Per-participant Server-Sent Event streams.
+"""Per-participant Server-Sent Event streams, as the node writes them.
 
-The conference decides *what* to tell whom and pushes :class:`Event` values
-into a participant's :class:`EventStream` synchronously, on the node's loop;
+A :class:`SentEvent` is an event on its way out (name, JSON data, SSE id) and an
+:class:`EventOutbox` the queue of one open connection; the client reads the
+same wire into typed :class:`appliance.infinity.events.Event` values through
+its own :class:`appliance.infinity.stream.EventStream`, a different job.
+
+The conference decides *what* to tell whom and pushes :class:`SentEvent` values
+into a participant's :class:`EventOutbox` synchronously, on the node's loop;
 one writer task per HTTP connection drains the queue to the wire. Because a
 push never awaits, events reach each listener in exactly the order the
 conference produced them, and a stream's sync block is queued before any
@@ -34,7 +39,7 @@ PING_INTERVAL: Final = 10.0
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class SentEvent:
     name: str
     data: Any = None
     id: str | None = None
@@ -54,16 +59,16 @@ class Event:
         return text
 
 
-class EventStream:
+class EventOutbox:
     """The outbox of one open ``events`` connection."""
 
     def __init__(self, participant_uuid: str) -> None:
         self.participant_uuid = participant_uuid
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[SentEvent | None] = asyncio.Queue()
         self._request: web.Request | None = None
         self.closed = False
 
-    def push(self, event: Event) -> None:
+    def push(self, event: SentEvent) -> None:
         if self.closed:
             return
         if self._queue.qsize() >= MAX_BACKLOG:

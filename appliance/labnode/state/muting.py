@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Final
 
-from appliance.labnode.state.conference import Conference
+from appliance.labnode.state.conference import NodeConference
 from appliance.labnode.state.refusals import HOST_REQUIRED, ApiError
 from appliance.labnode.state.roster import Member
 
 HOST_MUTED: Final = "Operation not permitted: muted by a Host, and Guests may not unmute themselves"
 
 
-def mute(conference: Conference, actor: Member, target: Member) -> None:
+def mute(conference: NodeConference, actor: Member, target: Member) -> None:
     """``actor`` mutes ``target``: itself, or anyone when a Host."""
     if target is not actor and not actor.is_host:
         raise ApiError(403, HOST_REQUIRED)
@@ -28,7 +28,7 @@ def mute(conference: Conference, actor: Member, target: Member) -> None:
     conference.update(target, is_muted=True)
 
 
-def unmute(conference: Conference, actor: Member, target: Member) -> None:
+def unmute(conference: NodeConference, actor: Member, target: Member) -> None:
     """``actor`` unmutes ``target``: a Host anyone, a Guest itself unless a Host's mute holds it."""
     if not actor.is_host:
         if target is not actor:

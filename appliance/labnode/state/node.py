@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from appliance.labnode.state.conference import Conference, HubFactory
+from appliance.labnode.state.conference import HubFactory, NodeConference
 from appliance.labnode.state.dialout import DEFAULT_ANSWER_DELAY, DEFAULT_TIMEOUT, DialPlan
 from appliance.labnode.state.refusals import HOST_REQUIRED, INVALID_TOKEN, NOT_FOUND, ApiError
 from appliance.labnode.state.registrar import DeviceConfig, Registrar
@@ -62,8 +62,8 @@ class NodeState:
         # Why calls are refused when there is no media (said in the 503 body).
         self.media_unavailable = media_unavailable
         self.tokens = TokenStore(settings.token_lifetime)
-        self.conferences: dict[str, Conference] = {}
-        self._index: dict[str, Conference] = {}
+        self.conferences: dict[str, NodeConference] = {}
+        self._index: dict[str, NodeConference] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reaper: asyncio.Task[None] | None = None
         # fault injection (control.refuse_tokens): request/refresh_token answer 503 until then
@@ -107,7 +107,7 @@ class NodeState:
 
     def _build(self) -> None:
         for room in self.rooms:
-            conference = Conference(room, hub_factory=self.hub_factory)
+            conference = NodeConference(room, hub_factory=self.hub_factory)
             self.conferences[room.alias] = conference
             for alias in room.all_aliases:
                 self._index[alias.lower()] = conference
@@ -134,16 +134,16 @@ class NodeState:
 
     # --- lookup and authentication ------------------------------------------------
 
-    def find(self, alias: str) -> Conference | None:
+    def find(self, alias: str) -> NodeConference | None:
         return self._index.get(alias.strip().lower())
 
-    def conference(self, alias: str) -> Conference:
+    def conference(self, alias: str) -> NodeConference:
         found = self.find(alias)
         if found is None:
             raise ApiError(404, NOT_FOUND)
         return found
 
-    def aliases_of(self, conference: Conference, via: str | None = None) -> frozenset[str]:
+    def aliases_of(self, conference: NodeConference, via: str | None = None) -> frozenset[str]:
         names = {a.lower() for a in conference.room.all_aliases}
         if via:
             names.add(via.strip().lower())
@@ -154,14 +154,14 @@ class NodeState:
         if not member.is_host:
             raise ApiError(403, HOST_REQUIRED)
 
-    def member_of(self, participant_uuid: str) -> tuple[Conference, Member] | None:
+    def member_of(self, participant_uuid: str) -> tuple[NodeConference, Member] | None:
         for conference in self.conferences.values():
             member = conference.members.get(participant_uuid)
             if member is not None and not member.gone:
                 return conference, member
         return None
 
-    def authenticate(self, request: web.Request) -> tuple[Conference, Member, Token]:
+    def authenticate(self, request: web.Request) -> tuple[NodeConference, Member, Token]:
         """The conference, participant and token a request acts as; 404/403 otherwise.
 
         The token may come as the ``token`` header or ``?token=`` (beacons,
@@ -184,11 +184,11 @@ class NodeState:
 
     # --- leaving -----------------------------------------------------------------
 
-    def release(self, conference: Conference, member: Member, reason: str | None = None) -> None:
+    def release(self, conference: NodeConference, member: Member, reason: str | None = None) -> None:
         self.tokens.revoke_participant(member.uuid)
         conference.remove(member.uuid, reason)
 
-    def disconnect_all(self, conference: Conference) -> None:
+    def disconnect_all(self, conference: NodeConference) -> None:
         for member in list(conference.members.values()):
             self.tokens.revoke_participant(member.uuid)
         conference.disconnect_all()

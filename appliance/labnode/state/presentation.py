@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from appliance.labnode.media_api import MediaHub
-from appliance.labnode.state.events import Event
+from appliance.labnode.state.events import SentEvent
 from appliance.labnode.state.roster import Member
 
 
@@ -33,10 +33,13 @@ class Meeting(Protocol):
 
     def update(self, member: Member, **changes: Any) -> None: ...
 
-    def broadcast(self, event: Event, *, exclude: str | None = None) -> None: ...
+    def broadcast(self, event: SentEvent, *, exclude: str | None = None) -> None: ...
 
 
-class Presentation:
+class PresentationFloor:
+    """Who holds a conference's presentation floor, and its stills (the client's side is
+    :class:`appliance.pexrtc.presentation.Presentation`)."""
+
     def __init__(self, conference: Meeting) -> None:
         self._conference = conference
         self.presenter: str | None = None
@@ -66,14 +69,14 @@ class Presentation:
             return
         self.source = source
         if previous is member:
-            conference.broadcast(Event("presentation_start", self.start_body()), exclude=member.uuid)
+            conference.broadcast(SentEvent("presentation_start", self.start_body()), exclude=member.uuid)
             return
         self.presenter = member.uuid
         self.jpeg = self.high_jpeg = None
         if previous is not None:
             conference.update(previous, is_presenting=False)
         conference.update(member, is_presenting=True)
-        conference.broadcast(Event("presentation_start", self.start_body()), exclude=member.uuid)
+        conference.broadcast(SentEvent("presentation_start", self.start_body()), exclude=member.uuid)
         if conference.hub is not None:
             conference.hub.set_presenter(member.uuid)
 
@@ -87,7 +90,7 @@ class Presentation:
         self.jpeg = self.high_jpeg = None
         if not member.gone:
             conference.update(member, is_presenting=False)
-        conference.broadcast(Event("presentation_stop"), exclude=member.uuid)
+        conference.broadcast(SentEvent("presentation_stop"), exclude=member.uuid)
         if conference.hub is not None:
             conference.hub.set_presenter(None)
         return True
@@ -101,12 +104,12 @@ class Presentation:
         assert event is not None
         self._conference.broadcast(event, exclude=self.presenter)
 
-    def frame_event(self) -> Event | None:
+    def frame_event(self) -> SentEvent | None:
         """The ``presentation_frame`` for the current still, ``None`` before the first one."""
         if self.presenter is None or self.jpeg is None:
             return None
         frame = str(self.frame_id)
-        return Event("presentation_frame", {"id": frame}, id=frame)
+        return SentEvent("presentation_frame", {"id": frame}, id=frame)
 
     def still(self, *, high: bool) -> bytes | None:
         return self.high_jpeg if high else self.jpeg

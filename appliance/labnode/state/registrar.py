@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from appliance.labnode.state.events import Event, EventStream
+from appliance.labnode.state.events import EventOutbox, SentEvent
 from appliance.labnode.state.refusals import INVALID_TOKEN, ApiError
 from appliance.labnode.state.tokens import new_token
 from appliance.log import forget_secret, get_logger, register_secret
@@ -65,9 +65,9 @@ class DeviceRegistration:
     uuid: str
     token: str
     expires_at: float
-    streams: list[EventStream] = field(default_factory=list)
+    streams: list[EventOutbox] = field(default_factory=list)
 
-    def send(self, event: Event) -> None:
+    def send(self, event: SentEvent) -> None:
         for stream in self.streams:
             stream.push(event)
 
@@ -212,8 +212,8 @@ class Registrar:
         self._by_token.clear()
         self.offers.clear()
 
-    def attach_stream(self, registration: DeviceRegistration) -> EventStream:
-        stream = EventStream(registration.uuid)
+    def attach_stream(self, registration: DeviceRegistration) -> EventOutbox:
+        stream = EventOutbox(registration.uuid)
         registration.streams = [s for s in registration.streams if not s.closed]
         registration.streams.append(stream)
         return stream
@@ -242,7 +242,7 @@ class Registrar:
             "token": offer.token,
         }
         for registration in registrations:
-            registration.send(Event("incoming", data))
+            registration.send(SentEvent("incoming", data))
         _log.info("incoming call offered", extra={"context": {"alias": device.alias}})
         return True
 
@@ -252,7 +252,7 @@ class Registrar:
         if offer is None:
             return
         for registration in self.registrations_of(offer.device_alias):
-            registration.send(Event("incoming_cancelled", {"token": token}))
+            registration.send(SentEvent("incoming_cancelled", {"token": token}))
         _log.info("incoming call cancelled", extra={"context": {"alias": offer.device_alias}})
 
     def answered(self, token: str) -> Offer | None:

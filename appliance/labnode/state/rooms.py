@@ -2,7 +2,7 @@
 
 A room is configuration only (what Infinity calls a service: a VMR, a
 Virtual Reception or an IdP-protected VMR); the live meeting in it is a
-:class:`~appliance.labnode.state.conference.Conference`. The built-in rooms cover
+:class:`~appliance.labnode.state.conference.NodeConference`. The built-in rooms cover
 every admission path a client has to handle (no PIN, Host+Guest PIN,
 optional Guest PIN, reception extension, SSO, waiting for a host), so the
 node is useful with no file at all.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.infinity.models import Participant, Role, ServiceType
-from appliance.labnode.state.events import Event, EventStream
+from appliance.labnode.state.events import EventOutbox, SentEvent
 
 
 class Kind(enum.StrEnum):
@@ -38,7 +38,7 @@ class Member:
     participant: Participant
     kind: Kind = Kind.CLIENT
     waiting: Waiting | None = None
-    streams: list[EventStream] = field(default_factory=list)
+    streams: list[EventOutbox] = field(default_factory=list)
     calls: set[str] = field(default_factory=set)
     # Calls that ended (by the node or the far end): a late ``calls/{c}/disconnect``
     # for one of them is answered 200, as the client's intent is already met.
@@ -76,7 +76,7 @@ class Member:
     def has_media(self) -> bool:
         return self.participant.has_media
 
-    def send(self, event: Event) -> None:
+    def send(self, event: SentEvent) -> None:
         for stream in list(self.streams):
             stream.push(event)
         self.streams = [s for s in self.streams if not s.closed]

@@ -9,7 +9,7 @@ import pytest
 
 from appliance.labnode.media.encoder import EncodedVideoTrack
 from appliance.labnode.media.presentation_relay import PresentationRelay, encode_jpeg
-from appliance.labnode.media.slot import LatestSlot
+from appliance.labnode.media.slot import AsyncLatestSlot
 
 
 def _frame(value: int, size: tuple[int, int] = (640, 360)) -> av.VideoFrame:
@@ -34,7 +34,7 @@ def _relay(executor, stills: list, blocked: set[str] = frozenset()) -> Presentat
 
 
 def _track(executor) -> EncodedVideoTrack:
-    return EncodedVideoTrack(LatestSlot(), executor, fps=15, kbps=600)
+    return EncodedVideoTrack(AsyncLatestSlot(), executor, fps=15, kbps=600)
 
 
 def test_encode_jpeg_fits_the_picture_into_the_box() -> None:

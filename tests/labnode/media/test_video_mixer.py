@@ -6,7 +6,7 @@ import av
 import numpy as np
 
 from appliance.labnode.media.mixer import Compositor, Picture, VideoMixer, mix_key_for
-from appliance.labnode.media.slot import LatestSlot
+from appliance.labnode.media.slot import AsyncLatestSlot
 from appliance.labnode.media_api import MixState
 
 
@@ -20,7 +20,7 @@ KEY = mix_key_for("me", MixState("4:0", ["a", "b"], {}))
 
 async def test_video_mixer_delivers_pictures_to_a_subscriber() -> None:
     mixer = _mixer()
-    slot: LatestSlot[Picture] = LatestSlot()
+    slot: AsyncLatestSlot[Picture] = AsyncLatestSlot()
     mixer.subscribe(KEY, slot)
     async with asyncio.timeout(2):
         picture = await slot.get()
@@ -30,7 +30,7 @@ async def test_video_mixer_delivers_pictures_to_a_subscriber() -> None:
 
 async def test_video_mixer_shares_one_clock_between_subscribers_of_a_key() -> None:
     mixer = _mixer()
-    slots: list[LatestSlot[Picture]] = [LatestSlot(), LatestSlot()]
+    slots: list[AsyncLatestSlot[Picture]] = [AsyncLatestSlot(), AsyncLatestSlot()]
     for slot in slots:
         mixer.subscribe(KEY, slot)
     async with asyncio.timeout(2):
@@ -41,7 +41,7 @@ async def test_video_mixer_shares_one_clock_between_subscribers_of_a_key() -> No
 
 async def test_video_mixer_stops_the_clock_when_the_last_subscriber_leaves() -> None:
     mixer = _mixer()
-    slot: LatestSlot[Picture] = LatestSlot()
+    slot: AsyncLatestSlot[Picture] = AsyncLatestSlot()
     mixer.subscribe(KEY, slot)
     mixer.unsubscribe(KEY, slot)
     await asyncio.sleep(0.1)
@@ -51,7 +51,7 @@ async def test_video_mixer_stops_the_clock_when_the_last_subscriber_leaves() -> 
 
 async def test_video_mixer_recomposes_only_when_inputs_change() -> None:
     mixer = _mixer()
-    slot: LatestSlot[Picture] = LatestSlot()
+    slot: AsyncLatestSlot[Picture] = AsyncLatestSlot()
     mixer.subscribe(KEY, slot)
     async with asyncio.timeout(2):
         for _ in range(3):

@@ -14,8 +14,8 @@ from enum import StrEnum
 from appliance.media.sdp import MLine
 
 
-class Role(StrEnum):
-    """What an m-line carries in our answer."""
+class MLineRole(StrEnum):
+    """What an m-line carries in our answer (not a participant's Host/Guest ``Role``)."""
 
     AUDIO = "audio"  # mixed audio out, the participant's voice in
     MAIN = "main"  # composed video out, the participant's camera in
@@ -27,22 +27,22 @@ class Role(StrEnum):
     @property
     def direction(self) -> str:
         return {
-            Role.PRESENT_IN: "recvonly",
-            Role.PRESENT_OUT: "sendonly",
-            Role.OFF: "inactive",
+            MLineRole.PRESENT_IN: "recvonly",
+            MLineRole.PRESENT_OUT: "sendonly",
+            MLineRole.OFF: "inactive",
         }.get(self, "sendrecv")
 
 
-def assign_roles(lines: list[MLine], *, present: str | None, media_type: str) -> list[Role]:
+def assign_roles(lines: list[MLine], *, present: str | None, media_type: str) -> list[MLineRole]:
     """Decide what each m-line carries, from the ``present`` mode and the offer's tags."""
-    roles: list[Role] = []
+    roles: list[MLineRole] = []
     videos = [line for line in lines if line.kind == "video"]
     if present == "send":
         first = videos[0] if videos else None
-        return [Role.PRESENT_IN if line is first else Role.OFF for line in lines]
+        return [MLineRole.PRESENT_IN if line is first else MLineRole.OFF for line in lines]
     if present == "receive":
         first = videos[0] if videos else None
-        return [Role.PRESENT_OUT if line is first else Role.OFF for line in lines]
+        return [MLineRole.PRESENT_OUT if line is first else MLineRole.OFF for line in lines]
     slides = next((v for v in videos if v.content == "slides"), None)
     main = next((v for v in videos if v is not slides and v.content in (None, "main")), None)
     if slides is None and main is not None and len(videos) > 1:
@@ -51,11 +51,11 @@ def assign_roles(lines: list[MLine], *, present: str | None, media_type: str) ->
     for line in lines:
         if line.kind == "audio" and not audio_seen:
             audio_seen = True
-            roles.append(Role.AUDIO)
+            roles.append(MLineRole.AUDIO)
         elif line.kind == "video" and media_type != "audio" and line is main:
-            roles.append(Role.MAIN)
+            roles.append(MLineRole.MAIN)
         elif line.kind == "video" and media_type != "audio" and line is slides:
-            roles.append(Role.SLIDES)
+            roles.append(MLineRole.SLIDES)
         else:
-            roles.append(Role.OFF)
+            roles.append(MLineRole.OFF)
     return roles

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from appliance.labnode.media.sdp import Role, assign_roles
+from appliance.labnode.media.mline_roles import MLineRole, assign_roles
 from appliance.media.sdp import bundles_everything, media_lines, sanitize_offer, tag_content
 
 PEXIP_OFFER = "\r\n".join(
@@ -65,27 +65,27 @@ def test_media_lines_read_mid_direction_and_content() -> None:
 
 def test_roles_of_a_pexip_main_call() -> None:
     roles = assign_roles(media_lines(PEXIP_OFFER), present=None, media_type="video")
-    assert roles == [Role.AUDIO, Role.MAIN, Role.SLIDES]
+    assert roles == [MLineRole.AUDIO, MLineRole.MAIN, MLineRole.SLIDES]
 
 
 def test_roles_of_an_audio_only_call_turn_video_off() -> None:
     roles = assign_roles(media_lines(PEXIP_OFFER), present=None, media_type="audio")
-    assert roles == [Role.AUDIO, Role.OFF, Role.OFF]
+    assert roles == [MLineRole.AUDIO, MLineRole.OFF, MLineRole.OFF]
 
 
 def test_roles_of_an_untagged_second_video_line_are_slides() -> None:
     untagged = PEXIP_OFFER.replace("a=content:slides\r\n", "")
-    assert assign_roles(media_lines(untagged), present=None, media_type="video")[2] is Role.SLIDES
+    assert assign_roles(media_lines(untagged), present=None, media_type="video")[2] is MLineRole.SLIDES
 
 
 def test_roles_of_a_present_send_call_receive_presentation_only() -> None:
     roles = assign_roles(media_lines(PEXIP_OFFER), present="send", media_type="video")
-    assert roles == [Role.OFF, Role.PRESENT_IN, Role.OFF]
+    assert roles == [MLineRole.OFF, MLineRole.PRESENT_IN, MLineRole.OFF]
 
 
 def test_roles_of_a_present_receive_call_send_presentation_only() -> None:
     roles = assign_roles(media_lines(PEXIP_OFFER), present="receive", media_type="video")
-    assert roles == [Role.OFF, Role.PRESENT_OUT, Role.OFF]
+    assert roles == [MLineRole.OFF, MLineRole.PRESENT_OUT, MLineRole.OFF]
 
 
 def test_tag_content_tags_the_presentation_line_of_the_answer() -> None:
