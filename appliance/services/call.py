@@ -60,6 +60,9 @@ class CallListener(Protocol):
     def media_up(self, call: RoomCall) -> None:
         """A media call is up (``onConnect(stream)``): media liveness starts watching."""
 
+    def far_end_camera(self, signal: dict[str, Any]) -> None:
+        """The far end steers our camera (``onFECC``): the PTZ camera moves before anyone is told."""
+
 
 def participant(wire: WireParticipant, self_uuid: str | None) -> api.Participant:
     return api.Participant(
@@ -88,8 +91,11 @@ class RoomCall:
         microphone_muted: bool = False,
         camera_privacy: bool = False,
         invitation: Invitation | None = None,
+        fecc_supported: bool = False,
     ) -> None:
         self.site = site
+        # what makeCall advertises: the room has a PTZ camera answering now (docs/hardware.md)
+        self.fecc_supported = fecc_supported
         # An answered incoming call joins the offered conference with its one-time token.
         self.invitation = invitation
         self.alias = invitation.conference_alias if invitation is not None else alias or site.conference.alias
@@ -123,6 +129,7 @@ class RoomCall:
             client_id=conference.client_id,
             bandwidth_in=conference.bandwidth_in,
             bandwidth_out=conference.bandwidth_out,
+            fecc_supported=self.fecc_supported,
         )
         self._listener.call_progress(api.CallState.JOINING, cause, waiting_for="token", alias=self.alias)
         await self.conference.make_call(
@@ -295,6 +302,7 @@ class RoomCall:
         self._listener.room_event(api.SplashScreen(key or "splash", text))
 
     def _cb_onFECC(self, signal: dict[str, Any]) -> None:
+        self._listener.far_end_camera(signal)
         for movement in signal.get("movement") or [{}]:
             self._listener.room_event(
                 api.FeccReceived(

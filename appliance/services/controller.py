@@ -28,6 +28,8 @@ from appliance.config.profile import HwProfile
 from appliance.config.site import SiteConfig
 from appliance.errors import ApplianceError
 from appliance.hw.cec import open_display
+from appliance.hw.gpio import GpioError
+from appliance.hw.udev import MonitorLike
 from appliance.log import get_logger
 from appliance.pexrtc.call import NotConnected
 from appliance.pexrtc.media import MediaOutputs, MediaPreferences
@@ -43,7 +45,9 @@ from appliance.services.liveness import WATCHED_CALL_TYPES, LivenessSettings, wa
 from appliance.services.pictures import SlotPictures
 from appliance.services.rejoin import Action, RejoinPolicy
 from appliance.services.room_array import RoomArray
+from appliance.services.room_hardware import RoomHardware
 from appliance.services.standby import RoomRest
+from appliance.services.tracking import TRACKING_SOURCE
 
 log = get_logger(__name__)
 
@@ -69,7 +73,11 @@ class RoomController:
         clock: Clock = SYSTEM_CLOCK,
         liveness: LivenessSettings | None = None,
         seed: int | None = None,
+        pin_factory: Any = None,
+        udev_monitor: MonitorLike | None = None,
     ) -> None:
+        """``pin_factory`` and ``udev_monitor`` replace the profile's GPIO chip and udev's netlink
+        socket (tests pass gpiozero's ``MockFactory`` and :class:`~appliance.hw.udev_fake.FakeMonitor`)."""
         self.site = site
         self.profile = profile
         self.clock = clock
@@ -98,6 +106,17 @@ class RoomController:
         self.rest = RoomRest(self, site.standby, display=open_display(profile.cec))
         # The microphone array (docs/microphone-array.md): capture device, directions, speaker tracking.
         self.array = RoomArray(self, profile)
+        # The room's hardware (docs/hardware.md, "For the room controller"): the button panel
+        # and LEDs, the PTZ camera and far-end camera control, hot-plugged devices.
+        self.hardware = RoomHardware(
+            self,
+            profile,
+            clock,
+            pin_factory=pin_factory,
+            udev_monitor=udev_monitor,
+            on_fecc_active=self._fecc_active,
+        )
+        self._presence: asyncio.Task[None] | None = None
 
     # -- the Room protocol ---------------------------------------------------------
 
@@ -132,7 +151,20 @@ class RoomController:
         for device in devices:
             if not device.present:
                 self._publish(api.DevicePresence(device))
+        await self._start_hardware()
         await self._settle("site loaded")
+
+    async def _start_hardware(self) -> None:
+        """Panel, PTZ camera, hot-plug; a panel that cannot be opened is a room error, not a crash."""
+        try:
+            await self.hardware.start()
+        except GpioError as exc:  # the message names the profile key (e.g. "[gpio.buttons.mute] pin")
+            log.error("button panel not started: %s", exc)
+            self._device_changed(api.DeviceStatus(api.DeviceRole.GPIO, False, "button panel", str(exc)))
+            error = api.RoomError(api.ErrorKind.DEVICE, f"the button panel cannot be used: {exc}")
+            self._set("button panel not started", error=error)
+            self._publish(api.ErrorRaised(error))
+        self._presence = asyncio.get_running_loop().create_task(self._follow_presence(), name="room-devices")
 
     async def _settle(self, cause: str) -> None:
         """From a new site: SETUP_NEEDED when it lacks something, else IDLE and auto-join."""
@@ -193,6 +225,11 @@ class RoomController:
         await self.calls_in.close()
         await self.array.close()
         await self._stop_runner("stopping")
+        if self._presence is not None:
+            self._presence.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._presence
+        await self.hardware.stop()
         self._pictures.close()
 
     # -- state ------------------------------------------------------------------------
@@ -360,6 +397,7 @@ class RoomController:
             microphone_muted=self._state.microphone_muted,
             camera_privacy=self._state.camera_privacy,
             invitation=invitation,
+            fecc_supported=self.hardware.fecc_supported,
         )
         self._call = call
         started = self.clock.monotonic()
@@ -412,7 +450,8 @@ class RoomController:
         conference = self.site.conference
         return MediaPreferences(
             audio_source=self.array.microphone(),
-            video_source=capture_device("video", self.profile.video_capture),
+            # the virtual PTZ camera (ci-virtual) sends the part of its picture it points at
+            video_source=capture_device("video", self.profile.video_capture, view=self.hardware.view),
             bandwidth_in=conference.bandwidth_in,
             bandwidth_out=conference.bandwidth_out,
         )
@@ -481,6 +520,12 @@ class RoomController:
             self._liveness_task = asyncio.get_running_loop().create_task(
                 watch_media(call, self.liveness, self.clock, self._recovery), name="room-liveness"
             )
+
+    def far_end_camera(self, signal: dict[str, Any]) -> None:
+        self.hardware.handle_fecc(signal)
+
+    def _fecc_active(self, moving: bool) -> None:
+        self._set(f"far-end camera control {'moving' if moving else 'stopped'}", fecc_active=moving)
 
     def _recovery(self, event: api.RecoveryStarted | api.RecoveryFinished) -> None:
         self._publish(event)
@@ -569,7 +614,7 @@ class RoomController:
         if isinstance(command, api.SpeakerTracking):
             return self.array.set_tracking(command.on)
         if isinstance(command, (api.RecallPreset, api.StorePreset, api.MoveCamera)):
-            return api.CommandResult(False, "this room has no PTZ camera driver running")
+            return await self._camera_command(command)
         if call is None or state is not api.CallState.IN_CALL:
             return api.CommandResult(False, "not in a meeting")
         result = await meeting_command(call.conference, command, self._layouts)
@@ -578,3 +623,53 @@ class RoomController:
         if isinstance(command, api.RaiseHand):
             self._set("hand raised" if command.on else "hand lowered", hand_raised=command.on)
         return result
+
+    async def _camera_command(
+        self, command: api.RecallPreset | api.StorePreset | api.MoveCamera
+    ) -> api.CommandResult:
+        """Our PTZ camera, in a call or not; a person moving it holds speaker tracking off a while."""
+        result = await self.hardware.camera_command(command)
+        by_tracking = isinstance(command, api.RecallPreset) and command.source == TRACKING_SOURCE
+        if result.ok and not by_tracking:
+            self._set(f"camera moved: {type(command).__name__}", camera_moved_at=self.clock.monotonic())
+        return result
+
+    # -- devices coming and going ---------------------------------------------------------
+
+    async def _follow_presence(self) -> None:
+        async for event in self.hardware.presence():
+            self._device_changed(event.device)
+            if event.device.present and event.device.role in (api.DeviceRole.CAMERA, api.DeviceRole.PTZ):
+                await self._reopen_camera(event.device)
+
+    def _device_changed(self, device: api.DeviceStatus) -> None:
+        """One device's presence into the state (one entry per role) and out as ``DevicePresence``."""
+        others = tuple(d for d in self._state.devices if d.role is not device.role)
+        word = "back" if device.present else "gone"
+        self._set(f"{device.role.value} {word}: {device.detail}", devices=(*others, device))
+        self._publish(api.DevicePresence(device))
+
+    async def _reopen_camera(self, device: api.DeviceStatus, attempts: int = 3) -> None:
+        """The camera is back mid-call: reopen the capture and renegotiate, keeping the call.
+
+        While it was gone the call went on without our picture (the media
+        engine's relay waits for a source); the engine reopens what is not
+        live and sends an ``update`` only if an m-line's direction changes.
+        A device node that udev announces before it can be opened gets a
+        few more tries, a second apart.
+        """
+        for attempt in range(1, attempts + 1):
+            call = self._call
+            if call is None or not call.conference.has_media:
+                return
+            try:
+                await call.conference.renegotiate(False, self._preferences())
+            except (ApplianceError, NotConnected) as exc:
+                log.warning(
+                    "camera not reopened",
+                    extra={"context": {"device": device.name, "attempt": attempt, "error": str(exc)}},
+                )
+                await self.clock.sleep(1.0)
+                continue
+            log.info("camera reopened", extra={"context": {"event": "room.reopen", "device": device.name}})
+            return

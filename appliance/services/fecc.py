@@ -50,6 +50,12 @@ _MOVES = {
     ("zoom", "in"): (2, 1),
 }
 
+
+def default_timeout_ms(action: str) -> int:
+    """The document's recommended timeout for ``action``: 1000 ms for a start, 200 ms otherwise."""
+    return START_TIMEOUT_MS if action == "start" else CONTINUE_TIMEOUT_MS
+
+
 Motion = tuple[int, int, int]  # pan, tilt, zoom directions
 STILL: Motion = (0, 0, 0)
 
@@ -90,9 +96,8 @@ def parse_signal(signal: Mapping[str, Any]) -> FeccSignal:
         index, sign = _MOVES[key]
         motion[index] = sign
         axes.add(index)
-    default_ms = START_TIMEOUT_MS if action == "start" else CONTINUE_TIMEOUT_MS
     timeout = signal.get("timeout")
-    timeout_ms = default_ms if timeout is None else timeout
+    timeout_ms = default_timeout_ms(action) if timeout is None else timeout
     if (
         isinstance(timeout_ms, bool)
         or not isinstance(timeout_ms, int | float)

@@ -17,11 +17,11 @@ from appliance.errors import ApplianceError
 from appliance.log import get_logger
 from appliance.pexrtc.core import Conference
 from appliance.services import room_api as api
+from appliance.services.fecc import default_timeout_ms
 
 log = get_logger(__name__)
 
 LAYOUTS: Final = ("1:7", "4:0", "1:0", "2:21", "5:7")  # SetLayout("") cycles through these
-FECC_TIMEOUT_MS: Final = 1000
 
 _tasks: set[asyncio.Task[None]] = set()
 
@@ -82,11 +82,12 @@ async def meeting_command(
         await conference.media.send_dtmf(command.digits)
         return api.ACCEPTED
     if isinstance(command, api.SendFecc):
+        timeout_ms = command.timeout_ms or default_timeout_ms(command.action)
         if command.target:
             await conference.control.send_fecc(
-                command.action, command.axis, command.direction, command.target
+                command.action, command.axis, command.direction, command.target, timeout_ms=timeout_ms
             )
         else:
-            await conference.media.send_fecc(command.action, command.axis, command.direction, FECC_TIMEOUT_MS)
+            await conference.media.send_fecc(command.action, command.axis, command.direction, timeout_ms)
         return api.ACCEPTED
     return None

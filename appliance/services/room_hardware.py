@@ -27,11 +27,15 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
+from appliance.config.array import TrackingSpec
 from appliance.config.profile import HwProfile
 from appliance.errors import DeviceError
+from appliance.hw.gpio import GpioError
 from appliance.hw.timing import SYSTEM_CLOCK, Clock
-from appliance.hw.udev import HotplugMonitor, MonitorLike, Presence
+from appliance.hw.udev import HotplugMonitor, MonitorLike, Presence, UdevError
 from appliance.hw.visca.driver import PtzHandle, open_camera
+from appliance.hw.visca.fake import PAN_LIMIT, FakeViscaCamera
+from appliance.hw.visca.protocol import ZOOM_MAX
 from appliance.log import get_logger
 from appliance.media.viewport import ViewSource
 from appliance.services.fecc import FeccBridge
@@ -52,6 +56,23 @@ log = get_logger(__name__)
 
 CameraCommand = RecallPreset | StorePreset | MoveCamera
 _ROLES = {role.value: role for role in DeviceRole}
+
+
+def seat_presets(fake: FakeViscaCamera, tracking: TrackingSpec) -> None:
+    """Give the virtual camera the presets an installer stores on a real one before the room is used.
+
+    A real PTZ camera's seat-zone presets are set up once, by hand; the
+    virtual one of ``ci-virtual`` starts out with one per seat zone, turned
+    towards the middle of the zone (an azimuth of ±90° is the pan limit)
+    and zoomed in a quarter, and the wide preset at home, zoomed out. So
+    speaker tracking in the demo and the tests turns the virtual picture.
+    """
+    for zone in tracking.zones:
+        middle = (zone.from_deg + zone.to_deg) / 2.0
+        pan = max(-1.0, min(1.0, middle / 90.0)) * PAN_LIMIT
+        fake.state.presets.setdefault(zone.preset, (pan, 0.0, ZOOM_MAX / 4))
+    if tracking.wide_preset is not None:
+        fake.state.presets.setdefault(tracking.wide_preset, (0.0, 0.0, 0.0))
 
 
 class RoomHardware:
@@ -91,9 +112,14 @@ class RoomHardware:
     # -- life ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the panel (:class:`~appliance.hw.gpio.GpioError` names the key), camera and monitor."""
-        if self.panel is not None:
-            await self.panel.start()
+        """Start the camera, the hot-plug monitor, then the panel.
+
+        The panel comes last so that a :class:`~appliance.hw.gpio.GpioError`
+        (it names the profile key) leaves a room whose camera and hot-plug
+        still work: the error is raised after them, and the panel stays off.
+        A udev that cannot be listened to (no netlink socket in a container)
+        is logged and leaves hot-plug off; ``appliance doctor`` says so too.
+        """
         loop = asyncio.get_running_loop()
         if self.profile.visca.driver != "none":
             try:
@@ -102,7 +128,19 @@ class RoomHardware:
                 self._ptz_presence(False, f"not answering at start: {exc}")
                 self._tasks.append(loop.create_task(self._reopen_camera(), name="ptz-reopen"))
         if self.hotplug is not None:
-            self._tasks.append(loop.create_task(self._follow_hotplug(self.hotplug), name="hotplug"))
+            try:
+                self.hotplug.start()
+            except UdevError as exc:
+                log.warning("hot-plug not followed", extra={"context": {"error": str(exc)}})
+                self.hotplug = None
+            else:
+                self._tasks.append(loop.create_task(self._follow_hotplug(self.hotplug), name="hotplug"))
+        if self.panel is not None:
+            try:
+                await self.panel.start()
+            except GpioError:
+                self.panel = None
+                raise
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -132,6 +170,8 @@ class RoomHardware:
     async def _open_camera(self) -> None:
         visca = self.profile.visca
         self.ptz = await open_camera(visca, clock=self.clock, on_presence=self._ptz_presence)
+        if self.ptz.fake is not None and self.profile.tracking is not None:
+            seat_presets(self.ptz.fake, self.profile.tracking)
         self.fecc = FeccBridge(
             self.ptz.camera,
             self.clock,

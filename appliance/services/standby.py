@@ -4,19 +4,18 @@ A room device rests between meetings the way commercial ones do
 (docs/being-called.md, "Standby and wake"): after a meeting and after
 ``[standby] idle_minutes`` awake and idle, the room goes to ``STANDBY``.
 Entering it, :class:`RoomRest` turns the PTZ camera to its privacy preset
-(when the site names one: through the camera it was given, or else as a
-``RecallPreset`` submitted to the room, which its PTZ driver carries out),
-resets the
-microphone to unmuted and lowers the hand for the next meeting, and puts
-the TV in standby over HDMI-CEC; the media devices are released by the
-controller itself, which ends the call (so the camera light goes off).
+(when the site names one: a ``RecallPreset`` submitted to the room, which
+its hardware carries out on the camera), resets the microphone to
+unmuted and lowers the hand for the next meeting, and puts the TV in
+standby over HDMI-CEC; the media devices are released by the controller
+itself, which ends the call (so the camera light goes off).
 Leaving it — a button, a key, a touch, an incoming call, a scheduled join —
 turns the TV on with our input selected and the camera to its home preset,
 so every meeting starts from the same known state. An incoming call also
 turns the TV on when the room was not resting.
 
 It follows the room's own events (``StateChanged``) and acts only through
-the room (commands and state) and the drivers it was given, so the
+the room (commands and state) and the TV it was given, so the
 controller composes it with two lines and tests drive it through the room.
 Timers run on the room's clock.
 """
@@ -28,7 +27,6 @@ import contextlib
 from typing import Any, Final, Protocol
 
 from appliance.config.incoming import StandbyConfig
-from appliance.errors import ApplianceError
 from appliance.hw.cec import CecDisplay
 from appliance.log import get_logger
 from appliance.services import room_api as api
@@ -40,12 +38,6 @@ STANDBY_SOURCE: Final = "standby"  # RecallPreset.source of the rest and wake pr
 
 # Leaving one of these for IDLE is "after a meeting".
 _MEETING: Final = frozenset({api.CallState.IN_CALL, api.CallState.LEAVING})
-
-
-class CameraPresets(Protocol):
-    """What rest and wake need of a PTZ driver (:class:`appliance.hw.visca.driver.PtzCamera`)."""
-
-    async def preset_recall(self, preset: int) -> None: ...
 
 
 class RestHost(Protocol):
@@ -73,12 +65,10 @@ class RoomRest:
         settings: StandbyConfig,
         *,
         display: CecDisplay | None = None,
-        camera: CameraPresets | None = None,
     ) -> None:
         self._room = room
         self.settings = settings
         self.display = display
-        self.camera = camera
         self._task: asyncio.Task[None] | None = None
         self._idle: asyncio.Task[None] | None = None
         self.rests = 0
@@ -142,18 +132,12 @@ class RoomRest:
         self.wakes += 1
 
     async def _preset(self, preset: int | None, which: str) -> None:
-        """Recall a preset on the camera given, or through the room (its PTZ driver, when it has one)."""
+        """Recall a preset through the room (its PTZ camera); a refusal is logged, never raised."""
         if preset is None:
             return
-        if self.camera is None:
-            result = await self._room.submit(api.RecallPreset(preset, source=STANDBY_SOURCE))
-            if not result.ok:
-                log.info("%s preset %d not recalled: %s", which, preset, result.reason)
-            return
-        try:
-            await self.camera.preset_recall(preset)
-        except ApplianceError as exc:
-            log.warning("camera did not take its %s preset %d: %s", which, preset, exc)
+        result = await self._room.submit(api.RecallPreset(preset, source=STANDBY_SOURCE))
+        if not result.ok:
+            log.warning("%s preset %d not recalled: %s", which, preset, result.reason)
 
     # --- idle timer ------------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from appliance.services.room_api import CallState, Leave, MuteMicrophone, Recall
 from appliance.ui.keymap import key_down
 from appliance.ui.model import KioskModel
 from tests.support.daemon import eventually, lab_site, running_room
-from tests.support.visca import camera_on
 
 
 def in_call(state: Any) -> bool:
@@ -106,23 +105,25 @@ async def test_standby_turns_the_ptz_camera_to_privacy_and_wake_brings_it_home(
         lab_site(signalling_node.url, call_type="none"),
         standby=StandbyConfig(privacy_preset=9, home_preset=1),
     )
-    async with camera_on("serial") as (_fake, camera, _), running_room(site) as (room, watch):
-        await camera.move_to(-700, -300, 24, 20)
-        await camera.preset_store(9)  # facing the wall
-        await camera.home()
-        await camera.preset_store(1)
-        room.rest.camera = camera
+    async with running_room(site) as (room, watch):
+        ptz = room.hardware.ptz  # the ci-virtual profile's fake VISCA camera, on a pty
+        assert ptz is not None and ptz.fake is not None
+        await ptz.camera.move_to(-700, -300, 24, 20)
+        await ptz.camera.preset_store(9)  # facing the wall
+        await ptz.camera.home()
+        await ptz.camera.preset_store(1)
+        await ptz.camera.move_to(400, 0, 24, 20)
         await watch.until(in_call)
         await room.submit(Leave())  # after the meeting: standby
         await watch.until(standby)
         await eventually(lambda: room.rest.rests == 1)
-        assert await camera.position() == (-700, -300)
+        assert ptz.fake.position()[:2] == (-700, -300)
         await room.submit(Wake("button"))
         await eventually(lambda: room.rest.wakes == 1)
-        assert await camera.position() == (0, 0)
+        assert ptz.fake.position()[:2] == (0, 0)
 
 
-async def test_standby_without_a_camera_asks_the_room_to_recall_the_privacy_preset(
+async def test_standby_asks_the_room_to_recall_the_privacy_preset(
     signalling_node: LabNode,
 ) -> None:
     site = dataclasses.replace(
