@@ -388,17 +388,3 @@ class ConferenceControl:
         return await self._participant_post(
             None, "notify_not_afk", "tell the node we are here", host_for_others=False
         )
-
-    # --- breakouts (guest side) ------------------------------------------------------
-
-    async def breakout_buzz(self) -> Any:
-        operation = "ask the Host for help"
-        return await self._scope.post(self._scope.path("breakoutbuzz"), operation)
-
-    async def clear_breakout_buzz(self) -> Any:
-        operation = "withdraw the request for help"
-        return await self._scope.post(self._scope.path("clearbreakoutbuzz"), operation)
-
-    async def leave_breakout(self) -> Any:
-        operation = "leave the breakout room"
-        return await self._scope.post(self._scope.path("leavebreakout"), operation)

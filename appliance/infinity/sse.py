@@ -56,10 +56,6 @@ class SseParser:
         # Comment lines seen (``: ping``): a node's keep-alives, proof the stream is alive.
         self.comments = 0
 
-    @property
-    def last_event_id(self) -> str | None:
-        return self._last_id
-
     def feed(self, chunk: bytes) -> list[SseMessage]:
         text = self._decoder.decode(chunk)
         return self._feed_text(text)

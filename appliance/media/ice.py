@@ -71,10 +71,6 @@ def consent_checks() -> tuple[float, int]:
     return float(aioice.ice.CONSENT_INTERVAL), int(aioice.ice.CONSENT_FAILURES)
 
 
-def host_addresses_override() -> list[str] | None:
-    return None if _override is None else list(_override)
-
-
 def rtc_configuration(
     stun: Sequence[str | Mapping[str, Any]] = (),
     turn: Sequence[Mapping[str, Any]] = (),

@@ -117,12 +117,6 @@ class PexChannel:
     def send_fecc(self, action: str, movement: list[dict[str, str]], timeout_ms: int) -> None:
         self.send("fecc", {"action": action, "movement": movement, "timeout": timeout_ms})
 
-    def send_image(self, data_url: str) -> None:
-        """A still as PexRTC sends it in direct media: numbered data-URL chunks."""
-        chunks = [data_url[i : i + IMAGE_CHUNK] for i in range(0, len(data_url), IMAGE_CHUNK)] or [""]
-        for index, chunk in enumerate(chunks, start=1):
-            self.send("image", {"fragment": index, "total": len(chunks), "data": chunk})
-
 
 class ChannelLink:
     """Puts ``pexChannel`` on every new peer connection of a call; keeps the current one.
