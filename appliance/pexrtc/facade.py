@@ -39,6 +39,7 @@ from appliance.pexrtc.callbacks import Handler
 from appliance.pexrtc.core import Conference
 from appliance.pexrtc.media import MediaOutputs, MediaPreferences
 from appliance.pexrtc.runner import Runner
+from appliance.pexrtc.variables import CHANGEABLE_IN_CALL, INSTANCE_VARIABLES, VARIABLES
 
 _log = get_logger(__name__)
 
@@ -77,20 +78,6 @@ CALLBACK_ARGUMENTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
 })  # fmt: skip
 
 CALLBACKS: Final = tuple(CALLBACK_ARGUMENTS)
-
-INSTANCE_VARIABLES: Final = (
-    "audio_source", "video_source", "autoGainControl", "recv_audio", "recv_video", "bandwidth_in",
-    "bandwidth_out", "call_tag", "default_stun", "echoCancellation", "fecc_supported", "h264_enabled",
-    "noiseSuppression", "screenshare_fps", "turn_server", "user_media_stream", "user_presentation_stream",
-    "vp8_enabled", "vp9_enabled",
-)  # fmt: skip
-
-# Instance variables a running call picks up at the next renegotiate(); the
-# others are read once, at makeCall, so setting one mid-call is logged as
-# having no effect on this call (the document's "Changeable in-call").
-CHANGEABLE_IN_CALL: Final = frozenset(
-    {"audio_source", "video_source", "bandwidth_in", "bandwidth_out", "recv_audio", "recv_video"}
-)
 
 
 def callback_arguments(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -131,6 +118,28 @@ class PexRTC:
     onFECC: Handler | None
     onSplashScreen: Handler | None
 
+    # Instance variables (types only; names, defaults and what each feeds are
+    # appliance.pexrtc.variables.VARIABLES, and a test holds these to it).
+    audio_source: Any
+    video_source: Any
+    autoGainControl: bool
+    recv_audio: bool
+    recv_video: bool
+    bandwidth_in: int
+    bandwidth_out: int
+    call_tag: str | None
+    default_stun: str | None
+    echoCancellation: bool
+    fecc_supported: bool
+    h264_enabled: bool
+    noiseSuppression: bool
+    screenshare_fps: int
+    turn_server: dict[str, Any] | None
+    user_media_stream: Any
+    user_presentation_stream: Any
+    vp8_enabled: bool
+    vp9_enabled: bool
+
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop | None = None,
@@ -141,27 +150,9 @@ class PexRTC:
     ) -> None:
         for name in CALLBACKS:
             setattr(self, name, None)
-        # Instance variables, with the document's defaults.
-        self.audio_source: Any = None
-        self.video_source: Any = None
-        self.autoGainControl = True
-        self.recv_audio = True
-        self.recv_video = True
-        self.bandwidth_in = 1280
-        self.bandwidth_out = 1280
-        self.call_tag: str | None = None
-        self.default_stun: str | None = None
-        self.echoCancellation = True
-        self.fecc_supported = False
-        self.h264_enabled = True
-        self.noiseSuppression = True
-        self.screenshare_fps = 5
-        self.turn_server: dict[str, Any] | None = None
-        self.user_media_stream: Any = None
-        self.user_presentation_stream: Any = None
-        self.vp8_enabled = True
-        # aiortc has no VP9 encoder: kept for parity, never offered.
-        self.vp9_enabled = True
+        # Instance variables, with the document's defaults (appliance.pexrtc.variables).
+        for variable in VARIABLES:
+            setattr(self, variable.name, variable.default)
         # Field that is also an input: sent as request_token's client_id.
         self.client_id: str | None = "PexRTC"
 
@@ -243,25 +234,7 @@ class PexRTC:
     # -- plumbing ---------------------------------------------------------------
 
     def _preferences(self) -> MediaPreferences:
-        return MediaPreferences(
-            audio_source=self.audio_source,
-            video_source=self.video_source,
-            recv_audio=self.recv_audio,
-            recv_video=self.recv_video,
-            bandwidth_in=int(self.bandwidth_in),
-            bandwidth_out=int(self.bandwidth_out),
-            default_stun=self.default_stun,
-            turn_server=self.turn_server,
-            echo_cancellation=self.echoCancellation,
-            noise_suppression=self.noiseSuppression,
-            auto_gain_control=self.autoGainControl,
-            h264_enabled=self.h264_enabled,
-            vp8_enabled=self.vp8_enabled,
-            vp9_enabled=self.vp9_enabled,
-            screenshare_fps=int(self.screenshare_fps),
-            user_media_stream=self.user_media_stream,
-            user_presentation_stream=self.user_presentation_stream,
-        )
+        return MediaPreferences.of(self)
 
     def _control(self, what: str, operation: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
         """Run ``operation(control)``; ``NotConnected`` at once when not joined."""

@@ -36,6 +36,8 @@ from appliance.media.rtmp_call import RTMP_CALL_TYPES
 from appliance.media.signalling import CallAnswerLike
 from appliance.media.sources import DeviceSpec
 from appliance.pexrtc.datachannel import ChannelLink, PexChannel, Receiver
+from appliance.pexrtc.variables import preference_default as _default
+from appliance.pexrtc.variables import preference_values
 
 _log = get_logger(__name__)
 
@@ -47,26 +49,35 @@ DEFAULT_AUDIO: Final = DeviceSpec("audio", "alsa", "default")
 
 @dataclass(frozen=True, slots=True)
 class MediaPreferences:
-    """The document's media instance variables, snapshotted at makeCall / renegotiate."""
+    """The document's media instance variables, snapshotted at makeCall / renegotiate.
 
-    audio_source: Any = None
-    video_source: Any = None
-    recv_audio: bool = True
-    recv_video: bool = True
-    bandwidth_in: int = 1280
-    bandwidth_out: int = 1280
-    default_stun: str | None = None
-    turn_server: Mapping[str, Any] | None = None
-    echo_cancellation: bool = True
-    noise_suppression: bool = True
-    auto_gain_control: bool = True
-    h264_enabled: bool = True
-    vp8_enabled: bool = True
+    Defaults come from :data:`appliance.pexrtc.variables.VARIABLES`, the one
+    table of instance variables; :meth:`of` reads a PexRTC object through it.
+    """
+
+    audio_source: Any = _default("audio_source")
+    video_source: Any = _default("video_source")
+    recv_audio: bool = _default("recv_audio")
+    recv_video: bool = _default("recv_video")
+    bandwidth_in: int = _default("bandwidth_in")
+    bandwidth_out: int = _default("bandwidth_out")
+    default_stun: str | None = _default("default_stun")
+    turn_server: Mapping[str, Any] | None = _default("turn_server")
+    echo_cancellation: bool = _default("echo_cancellation")
+    noise_suppression: bool = _default("noise_suppression")
+    auto_gain_control: bool = _default("auto_gain_control")
+    h264_enabled: bool = _default("h264_enabled")
+    vp8_enabled: bool = _default("vp8_enabled")
     # Kept for API parity; aiortc has no VP9, so it is never offered.
-    vp9_enabled: bool = True
-    screenshare_fps: int = 5
-    user_media_stream: Any = None
-    user_presentation_stream: Any = None
+    vp9_enabled: bool = _default("vp9_enabled")
+    screenshare_fps: int = _default("screenshare_fps")
+    user_media_stream: Any = _default("user_media_stream")
+    user_presentation_stream: Any = _default("user_presentation_stream")
+
+    @classmethod
+    def of(cls, source: object) -> MediaPreferences:
+        """The preferences ``source`` (a PexRTC) holds in its instance variables now."""
+        return cls(**preference_values(source))
 
 
 @dataclass(frozen=True, slots=True)
