@@ -8,8 +8,12 @@ asserts nothing (docs/benchmarks.md, "hw"):
   the fake camera (a real pty), p50/p95 (target p95 <= 20 ms);
 * button: a mock pin edge on the mute button until the lab node has
   applied the ``client_mute`` request (the participant's flag is set),
-  through the panel and the real room controller in a roster-only call,
+  through the room controller's own panel in a roster-only call,
   p50/p95 (target p95 <= 20 ms);
+* preset: a short press of preset button 1 (it acts on release) until the
+  VISCA recall is written to the camera's port, and until the fake camera
+  has read it from the pty, through the same controller (panel ->
+  RecallPreset -> RoomHardware -> driver), p50/p95;
 * visca: a position inquiry's round trip and a drive command's
   ACK+completion through the driver against the fake camera, on the
   serial (pty) and the IP (loopback UDP) transport, p50/p95.
@@ -23,19 +27,20 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gpiozero.pins.mock import MockFactory
 
-from appliance.config.profile import load_profile
+from appliance.config.profile import HwProfile, load_profile
 from appliance.config.secrets import Secrets
 from appliance.config.site import ConferenceConfig, JoinPolicy, NodeConfig, SiteConfig
+from appliance.hw.visca import protocol as visca
 from appliance.hw.visca.driver import PtzCamera
 from appliance.hw.visca.fake import FakeViscaCamera
 from appliance.hw.visca.transport import IpLink, Link, SerialLink
 from appliance.labnode.app import LabNode
 from appliance.services.controller import RoomController
 from appliance.services.fecc import FeccBridge
-from appliance.services.panel import Panel
 from appliance.services.room_api import CallState
 
 
@@ -110,31 +115,76 @@ def _site(node_url: str) -> SiteConfig:
     )
 
 
-async def bench_button(samples: int) -> None:
+def _pin(factory: MockFactory, profile: HwProfile, button: str) -> Any:
+    return factory.pin(int(profile.gpio.buttons[button].pin.removeprefix("GPIO")))
+
+
+async def bench_buttons(samples: int) -> None:
+    """The mute button to the node, and the preset button to the camera, through the controller."""
     profile = load_profile("ci-virtual")
     factory = MockFactory()
     async with LabNode(host="127.0.0.1", port=0, media=False) as node:
-        room = RoomController(_site(node.url), profile)
+        room = RoomController(_site(node.url), profile, pin_factory=factory)  # its own panel and camera
         await room.start()
         try:
             await _until(lambda: room.state.call is CallState.IN_CALL, within=30)
             member = next(m for m in node.conference("meet").members.values() if m.kind.value != "bot")
-            pin = factory.pin(int(profile.gpio.buttons["mute"].pin.removeprefix("GPIO")))
+            pin = _pin(factory, profile, "mute")
             results = []
-            async with Panel(room, profile.gpio, factory=factory):
-                for i in range(samples):
-                    want = not member.participant.is_client_muted
-                    started = time.perf_counter()
-                    pin.drive_low()
-                    # every loop turn: the node's handler runs on this loop, so this sees it at once
-                    await _until(lambda want=want: member.participant.is_client_muted is want, every=0)
-                    results.append(time.perf_counter() - started)
-                    pin.drive_high()
-                    await asyncio.sleep(0.02 if i % 2 else 0.01)
+            for i in range(samples):
+                want = not member.participant.is_client_muted
+                started = time.perf_counter()
+                pin.drive_low()
+                # every loop turn: the node's handler runs on this loop, so this sees it at once
+                await _until(lambda want=want: member.participant.is_client_muted is want, every=0)
+                results.append(time.perf_counter() - started)
+                pin.drive_high()
+                await asyncio.sleep(0.02 if i % 2 else 0.01)
+            _report("button edge -> mute at the lab node", results)
+            to_port, to_camera = await _preset_presses(room, factory, samples)
+            _report("preset button -> VISCA recall written", to_port)
+            _report("preset button -> recall read by camera", to_camera)
         finally:
             await room.stop()
             factory.reset()
-    _report("button edge -> mute at the lab node", results)
+
+
+async def _preset_presses(
+    room: RoomController, factory: MockFactory, samples: int
+) -> tuple[list[float], list[float]]:
+    """A short press of preset button 1 (it acts on release) until the recall is written to the
+    camera's port, and until the fake camera has read it from its end of the pty."""
+    ptz = room.hardware.ptz
+    assert ptz is not None and ptz.fake is not None
+    fake, camera = ptz.fake, ptz.camera
+    button = room.profile.gpio.buttons["preset_1"]
+    assert button.preset is not None
+    recall = visca.memory(room.profile.visca.address, "recall", button.preset)
+    written: list[float] = []
+    send = camera.link.send
+
+    def noting(packet: bytes) -> None:  # the moment the driver hands the packet to the port
+        if packet == recall:
+            written.append(time.perf_counter())
+        send(packet)
+
+    camera.link.send = noting  # type: ignore[method-assign]
+    await camera.move_to(-600, 200, 24, 20)
+    await camera.preset_store(button.preset)
+    pin = _pin(factory, room.profile, "preset_1")
+    to_port, to_camera = [], []
+    for _ in range(samples):
+        await camera.home()
+        pin.drive_low()
+        await asyncio.sleep(0.01)  # a short press
+        count = len(fake.received)
+        started = time.perf_counter()
+        pin.drive_high()
+        await _until(lambda count=count: recall in fake.received[count:], every=0)
+        to_camera.append(time.perf_counter() - started)
+        to_port.append(written[-1] - started)
+        await _until(lambda: fake.position()[:2] == (-600, 200))  # arrived: the next press starts still
+    return to_port, to_camera
 
 
 async def bench_visca(samples: int) -> None:
@@ -161,7 +211,7 @@ async def bench_visca(samples: int) -> None:
 
 async def run(samples: int) -> None:
     await bench_fecc(samples)
-    await bench_button(max(20, samples // 4))
+    await bench_buttons(max(20, samples // 4))
     await bench_visca(samples)
 
 

@@ -7,6 +7,8 @@ asks for. Media tests check that decoded pictures flow again.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import wave
 from pathlib import Path
 from typing import Any
@@ -14,11 +16,21 @@ from typing import Any
 import numpy as np
 import pytest
 
+from appliance.config.profile import UdevRule, load_profile
 from appliance.config.site import RejoinPolicy
+from appliance.hw.udev_fake import FakeMonitor
 from appliance.infinity import InfinitySession
 from appliance.labnode.app import LabNode
 from appliance.labnode.state.rooms import RoomConfig
-from appliance.services.room_api import CallState, DisconnectCause, RecoveryFinished, RecoveryStarted
+from appliance.services.controller import RoomController
+from appliance.services.room_api import (
+    CallState,
+    DevicePresence,
+    DeviceRole,
+    DisconnectCause,
+    RecoveryFinished,
+    RecoveryStarted,
+)
 from tests.support.daemon import (
     eventually,
     fresh_picture,
@@ -27,6 +39,7 @@ from tests.support.daemon import (
     self_uuid,
     speaker_file_profile,
 )
+from tests.support.pluggable_camera import PluggableCamera
 
 
 def in_call(state: Any) -> bool:
@@ -203,3 +216,53 @@ async def test_fault_two_rooms_with_one_name_do_not_knock_each_other_out(signall
         await eventually(lambda: _named(signalling_node, "Room 4") == 2)
         assert sum(first.rejoin.counts.values()) == 1
         assert sum(second.rejoin.counts.values()) == 1
+
+
+def _video_from(node: LabNode, room: RoomController) -> int:
+    """Video frames the node has decoded from our media call so far."""
+    hub = node.conference("meet").hub
+    call = room._call
+    assert hub is not None and call is not None and call.conference.media.call_uuid is not None
+    return int(hub.call_statistics(call.conference.media.call_uuid)["frames_decoded"].get("video", 0))
+
+
+def _capturing() -> bool:
+    return any(t.name == "capture-video-rawvideo" for t in threading.enumerate())
+
+
+@pytest.mark.media
+async def test_fault_camera_unplugged_and_replugged_keeps_the_call_and_brings_video_back(
+    media_node: LabNode, tmp_path: Path
+) -> None:
+    camera = PluggableCamera(tmp_path)
+    monitor = FakeMonitor()
+    profile = load_profile("ci-virtual")
+    profile = dataclasses.replace(
+        profile, video_capture=camera.capture, udev=(UdevRule("camera", "video4linux"),)
+    )
+    camera.plug()
+    site = lab_site(media_node.url)
+    try:
+        async with running_room(site, profile=profile, udev_monitor=monitor) as (room, watch):
+            state = await watch.until(lambda s: in_call(s) and any(p.is_self for p in s.participants))
+            me = self_uuid(state)
+            await eventually(lambda: _video_from(media_node, room) > 5)
+
+            camera.unplug()
+            monitor.push(camera.udev_event("remove"))
+            await watch.until_event(lambda e: isinstance(e, DevicePresence) and not e.device.present)
+            await eventually(lambda: not _capturing())  # the capture ended, as on ENODEV
+            assert [d.present for d in room.state.devices if d.role is DeviceRole.CAMERA] == [False]
+            before = _video_from(media_node, room)
+
+            camera.plug()
+            monitor.push(camera.udev_event("add"))
+            await watch.until(lambda s: any(d.role is DeviceRole.CAMERA and d.present for d in s.devices))
+            await eventually(lambda: _video_from(media_node, room) > before + 10)  # our video flows again
+            await fresh_picture(room)  # and the meeting's comes in
+
+            assert room.state.call is CallState.IN_CALL and self_uuid(room.state) == me
+            assert sum(room.rejoin.counts.values()) == 0, "the call was kept, never rejoined"
+    finally:
+        camera.close()
+        monitor.close()

@@ -16,11 +16,13 @@ import aiohttp
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance.config.profile import load_profile
+from appliance.config.profile import UdevRule, load_profile
+from appliance.hw.udev_fake import FakeMonitor, udev_device
 from appliance.labnode.app import LabNode
 from appliance.services.controller import RoomController
 from appliance.services.room_api import (
     CallState,
+    DevicePresence,
     DeviceRole,
     ErrorKind,
     FeccReceived,
@@ -30,9 +32,17 @@ from appliance.services.room_api import (
     StorePreset,
 )
 from appliance.services.tracking import TRACKING_SOURCE
+from appliance.ui.model import KioskModel
 from tests.support.daemon import eventually, lab_site, running_room, self_uuid
 from tests.support.labnode import Api, Joined
 from tests.support.panel import settle
+
+USB_CAMERA_SOUND_CARD = {  # the microphone of a USB webcam, as udev reports its sound card
+    "SEQNUM": "12",
+    "SUBSYSTEM": "sound",
+    "DEVPATH": "/devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.3/sound/card1",
+    "ID_MODEL": "USB_Camera",
+}
 
 
 def in_call(state: Any) -> bool:
@@ -165,3 +175,33 @@ async def test_hardware_unusable_gpio_is_a_room_error_naming_the_key(signalling_
         assert room.hardware.fecc_supported, "the camera works without the panel"
     finally:
         await room.stop()
+
+
+async def test_hardware_answering_ptz_camera_is_among_the_room_devices(signalling_node: LabNode) -> None:
+    site = lab_site(signalling_node.url, call_type="none", auto_join=False)
+    async with running_room(site) as (_room, watch):
+        await watch.until(lambda s: any(d.role is DeviceRole.PTZ and d.present for d in s.devices))
+
+
+async def test_hardware_unplugged_microphone_is_a_room_event_the_kiosk_shows(
+    signalling_node: LabNode,
+) -> None:
+    monitor = FakeMonitor()
+    profile = load_profile("ci-virtual")
+    profile = dataclasses.replace(profile, udev=(UdevRule("microphone", "sound", name_contains="Camera"),))
+    site = lab_site(signalling_node.url, call_type="none")
+    try:
+        async with running_room(site, profile=profile, udev_monitor=monitor) as (room, watch):
+            await watch.until(in_call)
+            monitor.push(udev_device({"ACTION": "remove", **USB_CAMERA_SOUND_CARD}))
+            event = await watch.until_event(
+                lambda e: isinstance(e, DevicePresence) and e.device.role is DeviceRole.MICROPHONE
+            )
+            assert not event.device.present and event.device.name == "USB Camera"
+            kiosk = KioskModel(room.state)
+            kiosk.apply_event(event, 0.0, str)
+            assert kiosk.missing_devices == ("Microphone",)
+            assert [toast.text for toast in kiosk.toasts] == ["Microphone unplugged"]
+            assert room.state.call is CallState.IN_CALL
+    finally:
+        monitor.close()
