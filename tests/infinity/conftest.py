@@ -8,8 +8,7 @@ import pytest
 
 from appliance.backoff import Backoff
 from appliance.infinity.options import ClientOptions, ReconnectPolicy, RetryPolicy
-
-from .scripted_node import ScriptedNode
+from tests.support.scripted_node import ScriptedNode
 
 
 @pytest.fixture

@@ -28,8 +28,8 @@ from appliance.infinity import (
 from appliance.infinity import events as ev
 from appliance.infinity.models import PinStatus, Role
 from appliance.labnode.app import LabNode
-
-from .scripted_node import Collected, eventually
+from tests.support.scripted_node import Collected
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from appliance.infinity import (
     TokenGrant,
 )
 from appliance.infinity.models import ConferenceStatus, Role
-
-from .scripted_node import ScriptedNode
+from tests.support.scripted_node import ScriptedNode
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from appliance.infinity import event_parse
 from appliance.infinity import events as ev
 from appliance.infinity.models import EVENT_NAMES, Role
 from appliance.log import REDACTED, redact
-
-from .scripted_node import participant
+from tests.support.scripted_node import participant
 
 SAMPLES: dict[str, Any] = {
     "participant_sync_begin": None,

@@ -25,8 +25,7 @@ from appliance.infinity import (
     TokenGrant,
 )
 from appliance.infinity.http import decode_response, normalise_node_url
-
-from .scripted_node import ScriptedNode
+from tests.support.scripted_node import ScriptedNode
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 
 from appliance.infinity import ClientOptions, InfinitySession, InvalidPin, TokenGrant
 from appliance.log import REDACTED, redact
-
-from .scripted_node import Collected, ScriptedNode, eventually
+from tests.support.scripted_node import Collected, ScriptedNode
+from tests.support.waiting import eventually
 
 
 async def test_redaction_full_session_logs_no_secret(

@@ -22,9 +22,8 @@ from appliance.infinity.registration import (
     RegistrationPolicy,
     parse_registration_event,
 )
-
-from .scripted_node import eventually
-from .scripted_registrar import ScriptedRegistrar
+from tests.support.scripted_registrar import ScriptedRegistrar
+from tests.support.waiting import eventually
 
 PASSWORD = "s3cret-pass"
 

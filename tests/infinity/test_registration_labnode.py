@@ -21,8 +21,7 @@ from appliance.infinity import (
 from appliance.infinity.events import Event
 from appliance.labnode.app import LabNode
 from appliance.labnode.state.registrar import ROOM_1_PASSWORD
-
-from .scripted_node import eventually
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

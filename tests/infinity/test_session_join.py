@@ -25,8 +25,7 @@ from appliance.infinity import (
     check_node,
 )
 from appliance.infinity.models import PinStatus, Role
-
-from .scripted_node import ScriptedNode, envelope  # noqa: F401
+from tests.support.scripted_node import ScriptedNode, envelope  # noqa: F401
 
 
 async def test_request_token_grants_without_pin(node: ScriptedNode, fast: ClientOptions) -> None:

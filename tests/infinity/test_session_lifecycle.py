@@ -27,8 +27,8 @@ from appliance.infinity.events import (
     UnknownEvent,
 )
 from appliance.infinity.models import Role
-
-from .scripted_node import Collected, ScriptedNode, eventually, participant, sse
+from tests.support.scripted_node import Collected, ScriptedNode, participant, sse
+from tests.support.waiting import eventually
 
 
 async def joined(node: ScriptedNode, options: ClientOptions, alias: str = "meet") -> InfinitySession:

@@ -28,8 +28,7 @@ from appliance.infinity.errors import ConferenceNotFound
 from appliance.infinity.events import Event, SessionFailed, StreamReconnecting
 from appliance.infinity.http import Transport
 from appliance.infinity.stream import EventStream
-
-from .scripted_node import Collected, ScriptedNode
+from tests.support.scripted_node import Collected, ScriptedNode
 
 
 @pytest.fixture

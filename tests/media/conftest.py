@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from media_support import FakeFarEnd
 
 from appliance.media.encoders import CodecSettings, install_codecs, uninstall_codecs
 from appliance.media.ice import use_host_addresses
+from tests.support.media import FakeFarEnd
 
 
 @pytest.fixture(scope="session", autouse=True)

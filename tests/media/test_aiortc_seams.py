@@ -26,11 +26,12 @@ import aiortc.rtcrtpsender
 import pytest
 from aiortc import RTCBundlePolicy, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from media_support import ColourTrack, ToneTrack, eventually
 
 from appliance.media.encoders import RealtimeH264Encoder, RealtimeVp8Encoder
 from appliance.media.ice import rtc_configuration
 from appliance.media.jitter import AudioJitterBuffer, MarkerJitterBuffer
+from tests.support.media import ColourTrack, ToneTrack
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 

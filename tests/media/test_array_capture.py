@@ -7,7 +7,6 @@ import asyncio
 import av
 import numpy as np
 import pytest
-from media_support import FakeFarEnd, eventually
 
 from appliance.errors import MediaError
 from appliance.media.array_capture import ArrayCaptureTrack, open_array_capture
@@ -18,6 +17,8 @@ from appliance.media.plan import CallType, MediaSettings
 from appliance.media.processing import ProcessingSettings
 from appliance.media.sources import DeviceSpec
 from tests.support.array import FOUR_MIC, angle_error
+from tests.support.media import FakeFarEnd
+from tests.support.waiting import eventually
 
 NO_PROCESSING = ProcessingSettings(False, False, False)
 

@@ -19,7 +19,6 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from media_support import FakeFarEnd, SpeechTrack, eventually
 
 from appliance.aio import in_own_thread
 from appliance.media.engine import MediaCall
@@ -27,6 +26,8 @@ from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
 from appliance.media.sinks import AudioOutput
 from appliance.media.sources import DeviceSpec
+from tests.support.media import FakeFarEnd, SpeechTrack
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 

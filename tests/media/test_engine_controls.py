@@ -8,7 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_support import (
+
+from appliance.errors import MediaError
+from appliance.media.call_type import CallType
+from appliance.media.engine import MediaCall
+from appliance.media.plan import MediaSettings
+from appliance.media.processing import ProcessingSettings
+from appliance.media.sinks import AudioOutput
+from tests.support.media import (
     BLUE_CAMERA,
     CAMERA,
     MICROPHONE,
@@ -17,15 +24,8 @@ from media_support import (
     EndingTrack,
     FakeFarEnd,
     ToneTrack,
-    eventually,
 )
-
-from appliance.errors import MediaError
-from appliance.media.call_type import CallType
-from appliance.media.engine import MediaCall
-from appliance.media.plan import MediaSettings
-from appliance.media.processing import ProcessingSettings
-from appliance.media.sinks import AudioOutput
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 
@@ -257,7 +257,7 @@ async def test_user_media_stream_tracks_are_sent_instead_of_devices(far_end: Fak
 
 
 async def test_screenshare_mid_call_sends_on_the_slides_line(far_end: FakeFarEnd) -> None:
-    from media_support import SCREEN
+    from tests.support.media import SCREEN
 
     call = MediaCall(far_end, settings(screen_source=SCREEN))
     try:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from media_support import CAMERA, MICROPHONE, FakeFarEnd, eventually
 
 from appliance.media import sdp as sdp_text
 from appliance.media.call_type import CallType
 from appliance.media.engine import MediaCall
 from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
+from tests.support.media import CAMERA, MICROPHONE, FakeFarEnd
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 
@@ -170,7 +171,7 @@ async def test_presentation_call_receives_only_the_presentation(far_end: FakeFar
 
 
 async def test_screen_call_sends_only_presentation_from_the_screen_source(far_end: FakeFarEnd) -> None:
-    from media_support import SCREEN
+    from tests.support.media import SCREEN
 
     call = MediaCall(far_end, settings(call_type=CallType.SCREEN, screen_source=SCREEN, screenshare_fps=5))
     try:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from aiortc import RTCPeerConnection
-from media_support import CAMERA, MICROPHONE, FakeFarEnd
 
 from appliance.media.engine import MediaCall
 from appliance.media.ice import rtc_configuration
 from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
+from tests.support.media import CAMERA, MICROPHONE, FakeFarEnd
 
 pytestmark = pytest.mark.media
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from media_support import CAMERA, MICROPHONE, FakeFarEnd, NetworkOutage, eventually
 
 from appliance.backoff import Backoff
 from appliance.media.engine import MediaCall
@@ -15,6 +14,8 @@ from appliance.media.ice import consent_checks
 from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
 from appliance.media.recovery import IceRestartPolicy
+from tests.support.media import CAMERA, MICROPHONE, FakeFarEnd, NetworkOutage
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from media_support import BLUE_CAMERA, MICROPHONE, RED_CAMERA, SCREEN, eventually
 
 from appliance.infinity import InfinitySession, TokenGrant
 from appliance.labnode.app import LabNode
@@ -26,6 +25,8 @@ from appliance.media.engine import MediaCall
 from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
 from appliance.media.sinks import VideoSink
+from tests.support.media import BLUE_CAMERA, MICROPHONE, RED_CAMERA, SCREEN
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from media_support import CAMERA, MICROPHONE, eventually
 
 from appliance.infinity import InfinitySession, TokenGrant
 from appliance.labnode.app import LabNode
@@ -13,6 +12,8 @@ from appliance.media.call_type import CallType
 from appliance.media.engine import MediaCall
 from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
+from tests.support.media import CAMERA, MICROPHONE
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 

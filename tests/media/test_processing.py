@@ -5,9 +5,9 @@ from __future__ import annotations
 import av
 import numpy as np
 import pytest
-from echo_path import RATE, echo_scene
 
 from appliance.media.processing import CHUNK, AudioProcessor, ProcessingSettings, erle_db
+from tests.support.echo_path import RATE, echo_scene
 
 
 def run(processor: AudioProcessor, far: np.ndarray, mic: np.ndarray) -> np.ndarray:
@@ -46,7 +46,7 @@ def test_noise_suppression_lowers_stationary_noise() -> None:
 
 
 def test_gain_control_raises_a_quiet_talker() -> None:
-    from echo_path import speech_like
+    from tests.support.echo_path import speech_like
 
     quiet = (speech_like(7, 6 * RATE) * 150).astype(np.int16)
     processor = AudioProcessor(ProcessingSettings(False, False, True))

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from media_support import eventually
 
 from appliance.infinity import InfinitySession, TokenGrant
 from appliance.infinity.models import Participant
@@ -27,6 +26,7 @@ from appliance.media.plan import MediaSettings
 from appliance.media.processing import ProcessingSettings
 from appliance.media.rtmp import RtmpPublisher, RtmpSettings
 from appliance.media.sources import DeviceSpec
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 

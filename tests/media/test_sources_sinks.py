@@ -10,12 +10,13 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from media_support import MICROPHONE, ColourTrack, EndingTrack, eventually
 
 from appliance.errors import MediaError
 from appliance.media.handoff import LatestSlot
 from appliance.media.sinks import AudioOutput, DisplayConverter, DisplayFrame, VideoSink
 from appliance.media.sources import DeviceSpec, OutgoingTrack, open_capture
+from tests.support.media import MICROPHONE, ColourTrack, EndingTrack
+from tests.support.waiting import eventually
 
 
 async def test_capture_normalises_audio_to_20ms_s16_mono_48k() -> None:

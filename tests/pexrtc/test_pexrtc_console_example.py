@@ -11,8 +11,7 @@ import pytest
 
 from appliance.labnode.app import LabNode
 from appliance.labnode.http.tls import self_signed
-
-from .conftest import Join
+from tests.support.pexrtc import Join
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "console_client.py"
 WAIT = 30.0

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from appliance.labnode.app import LabNode
-
-from .conftest import Join
+from tests.support.pexrtc import Join
 
 
 def is_(uuid: str | None, **fields: object):  # type: ignore[no-untyped-def]

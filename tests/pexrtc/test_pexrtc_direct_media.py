@@ -22,8 +22,7 @@ from appliance import PexRTC
 from appliance.labnode.app import LabNode
 from appliance.media.encoders import install_codecs
 from appliance.media.ice import use_host_addresses
-
-from .conftest import Recorder
+from tests.support.recorder import Recorder
 
 pytestmark = pytest.mark.media
 

@@ -16,7 +16,7 @@ from appliance.media.encoders import install_codecs
 from appliance.media.ice import use_host_addresses
 from appliance.pexrtc.core import Conference
 from appliance.pexrtc.media import MediaPreferences
-from tests.support.emitted import Emitted
+from tests.support.recorder import Recorder
 
 pytestmark = pytest.mark.media
 
@@ -37,8 +37,8 @@ async def media_node() -> AsyncIterator[LabNode]:
     await lab.close()
 
 
-async def joined_with_media(node: LabNode, emitted: Emitted) -> Conference:
-    conference = Conference(emitted, options=OPTIONS)
+async def joined_with_media(node: LabNode, recorder: Recorder) -> Conference:
+    conference = Conference(recorder, options=OPTIONS)
     await conference.make_call(
         node.url,
         "meet",
@@ -46,33 +46,34 @@ async def joined_with_media(node: LabNode, emitted: Emitted) -> Conference:
         call_type="video",
         prefs=MediaPreferences(audio_source=TONE, video_source=PATTERN),
     )
-    await emitted.wait_for("onSetup")
+    await recorder.wait_for("onSetup")
     await conference.connect()
-    await emitted.wait_for("onConnect", count=2)
+    for _ in range(2):  # a media call reports onConnect twice
+        await recorder.wait_for("onConnect")
     return conference
 
 
 async def test_conference_reports_onerror_before_hanging_up_at_a_node_that_is_gone(
     media_node: LabNode,
 ) -> None:
-    emitted = Emitted()
-    conference = await joined_with_media(media_node, emitted)
+    recorder = Recorder()
+    conference = await joined_with_media(media_node, recorder)
     try:
         await media_node.close()
         # ten retries of calls/{c}/disconnect to the dead node would take ~27 s first
-        (message,) = await emitted.wait_for("onError", within=8.0)
+        (message,) = await recorder.wait_for("onError", within=8.0)
         assert "event stream" in message
     finally:
         await conference.close()
 
 
 async def test_conference_tidy_up_after_a_failure_ends_and_releases_the_devices(media_node: LabNode) -> None:
-    emitted = Emitted()
-    conference = await joined_with_media(media_node, emitted)
+    recorder = Recorder()
+    conference = await joined_with_media(media_node, recorder)
     media = conference.media
     try:
         await media_node.close()
-        await emitted.wait_for("onError", within=30.0)
+        await recorder.wait_for("onError", within=30.0)
         async with asyncio.timeout(10.0):
             await conference.tidied_up()
         assert media.call.audio_out.source is None and media.call.video_out.source is None
@@ -82,12 +83,12 @@ async def test_conference_tidy_up_after_a_failure_ends_and_releases_the_devices(
 
 
 async def test_conference_with_a_missing_ca_file_reports_onerror_naming_it(tmp_path: Path) -> None:
-    emitted = Emitted()
+    recorder = Recorder()
     path = str(tmp_path / "site-ca.pem")
-    conference = Conference(emitted, ca_file=path)
+    conference = Conference(recorder, ca_file=path)
     try:
         await conference.make_call("https://127.0.0.1:9", "meet", "Alice", call_type="none")
-        (message,) = await emitted.wait_for("onError", within=5.0)
+        (message,) = await recorder.wait_for("onError", within=5.0)
         assert path in message and "no such file" in message
         assert isinstance(conference.last_error, CaFileUnreadable)
     finally:

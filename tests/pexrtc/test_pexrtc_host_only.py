@@ -10,8 +10,7 @@ import pytest
 from appliance import PexRTC
 from appliance.infinity.errors import NotHost
 from appliance.labnode.app import LabNode
-
-from .conftest import Join
+from tests.support.pexrtc import Join
 
 # method -> call with a target uuid (another participant's)
 HOST_ONLY: dict[str, Callable[[PexRTC, str], Any]] = {

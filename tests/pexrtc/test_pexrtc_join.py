@@ -11,8 +11,8 @@ import pytest
 from appliance import PexRTC
 from appliance.labnode.app import LabNode
 from appliance.pexrtc.call import NotConnected
-
-from .conftest import Join, Recorder
+from tests.support.pexrtc import Join
+from tests.support.recorder import Recorder
 
 Make = Callable[..., tuple[PexRTC, Recorder]]
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from appliance.labnode.app import LabNode
-
-from .conftest import Join
+from tests.support.pexrtc import Join
 
 
 async def test_disconnect_releases_the_token_and_leaves(node: LabNode, join: Join) -> None:

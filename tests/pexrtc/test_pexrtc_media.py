@@ -17,8 +17,7 @@ from appliance.media.handoff import LatestSlot
 from appliance.media.ice import use_host_addresses
 from appliance.pexrtc.facade import CALLBACK_ARGUMENTS
 from appliance.pexrtc.media import STATS_INTERVAL, MediaOutputs, MediaStream
-
-from .conftest import Recorder
+from tests.support.recorder import Recorder
 
 pytestmark = pytest.mark.media
 

@@ -11,8 +11,7 @@ import pytest
 from appliance import PexRTC
 from appliance.labnode.app import LabNode
 from appliance.labnode.state.roster import Member
-
-from .conftest import Recorder
+from tests.support.recorder import Recorder
 
 pytestmark = pytest.mark.media
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from appliance.labnode.app import LabNode
-
-from .conftest import Join
+from tests.support.pexrtc import Join
 
 
 async def test_onsplashscreen_shows_the_welcome_screen_to_the_only_participant(

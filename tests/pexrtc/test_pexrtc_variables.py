@@ -7,8 +7,7 @@ import logging
 import pytest
 
 from appliance import PexRTC
-
-from .conftest import Join
+from tests.support.pexrtc import Join
 
 
 async def test_setting_a_variable_not_changeable_in_call_mid_call_logs_a_warning(

@@ -20,8 +20,9 @@ from appliance.labnode.state.rooms import RoomConfig, builtin_rooms
 from appliance.pexrtc.facade import PexRTC
 from appliance.services.controller import RoomController
 from appliance.services.room_api import Answer, CallState, Decline, ErrorKind, IncomingCallEvent, Standby
-from tests.support.daemon import StateWatch, eventually, lab_site, running_room
+from tests.support.daemon import StateWatch, lab_site, running_room
 from tests.support.panel import panel_bench
+from tests.support.waiting import eventually
 
 
 def called_site(node: LabNode, *, password: str = ROOM_1_PASSWORD, **answer: Any) -> SiteConfig:

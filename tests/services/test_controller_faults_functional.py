@@ -31,15 +31,9 @@ from appliance.services.room_api import (
     RecoveryFinished,
     RecoveryStarted,
 )
-from tests.support.daemon import (
-    eventually,
-    fresh_picture,
-    lab_site,
-    running_room,
-    self_uuid,
-    speaker_file_profile,
-)
+from tests.support.daemon import fresh_picture, lab_site, running_room, self_uuid, speaker_file_profile
 from tests.support.pluggable_camera import PluggableCamera
+from tests.support.waiting import eventually
 
 
 def in_call(state: Any) -> bool:

@@ -25,7 +25,8 @@ from appliance.services.room_api import (
     Standby,
     Wake,
 )
-from tests.support.daemon import eventually, lab_site, running_room
+from tests.support.daemon import lab_site, running_room
+from tests.support.waiting import eventually
 
 
 def _people(node: LabNode, alias: str = "meet") -> list[Any]:

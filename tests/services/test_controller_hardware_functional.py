@@ -33,9 +33,10 @@ from appliance.services.room_api import (
 )
 from appliance.services.tracking import TRACKING_SOURCE
 from appliance.ui.model import KioskModel
-from tests.support.daemon import eventually, lab_site, running_room, self_uuid
+from tests.support.daemon import lab_site, running_room, self_uuid
 from tests.support.labnode import Api, Joined
 from tests.support.panel import settle
+from tests.support.waiting import eventually
 
 USB_CAMERA_SOUND_CARD = {  # the microphone of a USB webcam, as udev reports its sound card
     "SEQNUM": "12",

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from appliance.labnode.app import LabNode
-from tests.support.daemon import eventually
 from tests.support.notify import NotifySocket
+from tests.support.waiting import eventually
 
 SITE = """
 [appliance]

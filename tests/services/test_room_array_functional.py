@@ -16,7 +16,8 @@ from appliance.config.profile import load_profile
 from appliance.labnode.app import LabNode
 from appliance.services.controller import RoomController
 from appliance.services.room_api import CallState, SpeakerTracking, SpeechDirection
-from tests.support.daemon import eventually, lab_site, running_room
+from tests.support.daemon import lab_site, running_room
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 

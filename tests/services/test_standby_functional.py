@@ -17,7 +17,8 @@ from appliance.services.clock import ManualClock
 from appliance.services.room_api import CallState, Leave, MuteMicrophone, RecallPreset, Standby, Wake
 from appliance.ui.keymap import key_down
 from appliance.ui.model import KioskModel
-from tests.support.daemon import eventually, lab_site, running_room
+from tests.support.daemon import lab_site, running_room
+from tests.support.waiting import eventually
 
 
 def in_call(state: Any) -> bool:

@@ -17,9 +17,9 @@ from appliance.media.processing import ProcessingSettings
 from appliance.services.devices import microphone_device, speech_directions
 from appliance.services.room_api import RecallPreset, RoomState
 from appliance.services.tracking import run_speaker_tracking
-from tests.support.daemon import eventually
 from tests.support.ptz_room import PtzRoom
 from tests.support.visca import camera_on
+from tests.support.waiting import eventually
 
 LEFT_PAN, CENTRE_PAN, RIGHT_PAN = -1200, 0, 1200
 

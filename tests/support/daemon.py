@@ -117,13 +117,6 @@ def speaker_file_profile(path: Path, name: str = "ci-virtual") -> HwProfile:
     return dataclasses.replace(load_profile(name), audio_playback=PlaybackSpec("file", str(path)))
 
 
-async def eventually(predicate: Callable[[], bool], within: float = WAIT) -> None:
-    """Poll ``predicate`` (something outside the room, e.g. the node's view) until it holds."""
-    async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110 - the node's objects have no event to wait on
-            await asyncio.sleep(0.05)
-
-
 async def fresh_picture(room: RoomController, within: float = WAIT) -> None:
     """Wait for a decoded picture newer than any already waiting: media is flowing now."""
     room.pictures.latest("main")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from labnode_media_client import PexipClient, RecordingEvents
 
 from appliance.labnode.media.hub import AiortcMediaHub
 from appliance.media.ice import use_host_addresses
+from tests.support.labnode_media import PexipClient, RecordingEvents
 
 
 @pytest.fixture(autouse=True, scope="session")

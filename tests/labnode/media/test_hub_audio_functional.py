@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from labnode_media_client import collect_audio, tone_energy, wait_until
 
 from appliance.labnode.media.hub import AiortcMediaHub
+from tests.support.labnode_media import collect_audio, tone_energy
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 
@@ -52,13 +53,13 @@ async def test_hub_admin_muted_participant_is_not_heard(hub: AiortcMediaHub, cli
 
 async def test_hub_reports_voice_activity_of_a_talking_bot(hub: AiortcMediaHub, events) -> None:
     hub.add_bot("bot-0", "Alice")
-    await wait_until(lambda: ("bot-0", True) in events.voice, within=3)
+    await eventually(lambda: ("bot-0", True) in events.voice, within=3)
 
 
 async def test_hub_reports_end_of_speech_when_a_bot_is_muted(hub: AiortcMediaHub, events) -> None:
     hub.add_bot("bot-0", "Alice")
-    await wait_until(lambda: ("bot-0", True) in events.voice, within=3)
+    await eventually(lambda: ("bot-0", True) in events.voice, within=3)
     hub.set_participant_media(
         "bot-0", audio_muted=True, video_muted=False, receives_presentation=True, in_conference=True
     )
-    await wait_until(lambda: events.voice[-1] == ("bot-0", False), within=1)
+    await eventually(lambda: events.voice[-1] == ("bot-0", False), within=1)

@@ -6,11 +6,12 @@ import asyncio
 
 import pytest
 from aiortc import RTCRtpSender, RTCSessionDescription
-from labnode_media_client import RecordingEvents, collect_audio, next_frame_where, tone_energy, wait_until
 
 from appliance.errors import MediaError
 from appliance.labnode.media.hub import AiortcMediaHub
 from appliance.media.sdp import media_lines
+from tests.support.labnode_media import RecordingEvents, collect_audio, next_frame_where, tone_energy
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 
@@ -151,7 +152,7 @@ async def test_hub_reports_a_call_the_client_closed(hub: AiortcMediaHub, clients
     await client.join(hub)
     await next_frame_where(client.received(1), lambda f: True)
     await client.close()
-    await wait_until(lambda: bool(events.closed))
+    await eventually(lambda: bool(events.closed))
     assert events.closed[0][0] == client.call_uuid
 
 
@@ -162,7 +163,7 @@ async def test_hub_remove_participant_closes_its_calls(hub: AiortcMediaHub, clie
     hub.remove_participant(client.participant_uuid)
     with pytest.raises(MediaError):
         hub.call_statistics(client.call_uuid)
-    await wait_until(lambda: client.pc.connectionState == "closed")
+    await eventually(lambda: client.pc.connectionState == "closed")
 
 
 async def test_hub_close_leaves_no_running_tasks(clients) -> None:
@@ -213,10 +214,10 @@ async def test_hub_answers_a_browser_style_pexip_offer(hub: AiortcMediaHub) -> N
 
 async def test_hub_update_adds_a_slides_line_offered_later(hub: AiortcMediaHub) -> None:
     from aiortc import RTCBundlePolicy, RTCPeerConnection
-    from labnode_media_client import ToneTrack
 
     from appliance.labnode.media_api import CallRequest
     from appliance.media.ice import rtc_configuration
+    from tests.support.media import ToneTrack
 
     config = rtc_configuration()
     config.bundlePolicy = RTCBundlePolicy.MAX_BUNDLE
@@ -243,10 +244,10 @@ async def test_hub_update_adds_a_slides_line_offered_later(hub: AiortcMediaHub) 
 
 async def test_hub_audio_only_offer_gets_the_mix(hub: AiortcMediaHub) -> None:
     from aiortc import RTCPeerConnection
-    from labnode_media_client import ToneTrack
 
     from appliance.labnode.media_api import CallRequest
     from appliance.media.ice import rtc_configuration
+    from tests.support.media import ToneTrack
 
     pc = RTCPeerConnection(configuration=rtc_configuration())
     try:

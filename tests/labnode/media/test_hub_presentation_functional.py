@@ -5,12 +5,14 @@ from __future__ import annotations
 import av
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from labnode_media_client import ColourTrack, nearest_palette, next_frame_where, region_rgb, wait_until
 
 from appliance.labnode.media.bots import PALETTE
 from appliance.labnode.media.hub import AiortcMediaHub
 from appliance.labnode.media_api import CallRequest
 from appliance.media.ice import rtc_configuration
+from tests.support.labnode_media import nearest_palette, next_frame_where, region_rgb
+from tests.support.media import ColourTrack
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.media
 
@@ -25,7 +27,7 @@ def _decode_jpeg(data: bytes) -> av.VideoFrame:
 
 
 async def _wait_for_still(events, within: float = 5.0) -> tuple[bytes, bytes]:
-    await wait_until(lambda: bool(events.stills), within=within)
+    await eventually(lambda: bool(events.stills), within=within)
     return events.stills[-1]
 
 

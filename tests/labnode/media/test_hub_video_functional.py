@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from labnode_media_client import nearest_palette, next_frame_where, region_rgb
 
 from appliance.labnode.media.bots import PALETTE
 from appliance.labnode.media.compositor_layout import tiles_for
 from appliance.labnode.media.hub import AiortcMediaHub
 from appliance.labnode.media_api import MixState
+from tests.support.labnode_media import nearest_palette, next_frame_where, region_rgb
 
 pytestmark = pytest.mark.media
 

@@ -29,7 +29,7 @@ from appliance.media.sources import DeviceSpec
 
 
 class ColourTrack(MediaStreamTrack):  # type: ignore[misc]
-    """A paced solid-colour picture (yuv420p) whose colour tests can change."""
+    """A paced solid-colour picture (yuv420p) at 15 fps whose colour tests can change: a camera."""
 
     kind = "video"
 
@@ -71,12 +71,13 @@ class EndingTrack(ColourTrack):
 
 
 class ToneTrack(MediaStreamTrack):  # type: ignore[misc]
-    """A paced 440 Hz tone, s16 mono 48 kHz, 20 ms frames."""
+    """A paced sine at ``pitch`` Hz (440 by default), s16 mono 48 kHz, 20 ms frames: a microphone."""
 
     kind = "audio"
 
-    def __init__(self, amplitude: int = 8000) -> None:
+    def __init__(self, pitch: float = 440.0, amplitude: int = 8000) -> None:
         super().__init__()
+        self.pitch = pitch
         self.amplitude = amplitude
         self._start: float | None = None
         self._sent = 0
@@ -86,7 +87,7 @@ class ToneTrack(MediaStreamTrack):  # type: ignore[misc]
             self._start = time.monotonic()
         await asyncio.sleep(max(0.0, self._start + self._sent / 48000 - time.monotonic()))
         t = (np.arange(960) + self._sent) / 48000
-        samples = (self.amplitude * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+        samples = (self.amplitude * np.sin(2 * np.pi * self.pitch * t)).astype(np.int16)
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = 48000
         frame.pts = self._sent
@@ -275,13 +276,6 @@ class FakeFarEnd:
             task.cancel()
 
 
-async def eventually(predicate: Any, within: float = 10.0, interval: float = 0.02) -> None:
-    """Poll ``predicate`` until true; fail the test after ``within`` s instead of hanging."""
-    async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110 - the state belongs to aiortc objects with no event
-            await asyncio.sleep(interval)
-
-
 CAMERA = DeviceSpec("video", "lavfi", "testsrc2=size=320x240:rate=15")
 RED_CAMERA = DeviceSpec("video", "lavfi", "color=c=red:size=320x240:rate=15")
 BLUE_CAMERA = DeviceSpec("video", "lavfi", "color=c=blue:size=320x240:rate=15")
@@ -326,7 +320,7 @@ class SpeechTrack(MediaStreamTrack):  # type: ignore[misc]
     kind = "audio"
 
     def __init__(self, seconds: float = 30.0) -> None:
-        from echo_path import speech_like
+        from tests.support.echo_path import speech_like
 
         super().__init__()
         self.signal = (speech_like(2, int(48000 * seconds)) * 6000).astype(np.int16)

@@ -8,7 +8,6 @@ all sendrecv), so the hub is exercised exactly as the REST layer will drive it.
 from __future__ import annotations
 
 import asyncio
-import fractions
 import math
 import uuid as uuidlib
 from collections.abc import Callable
@@ -23,8 +22,11 @@ from appliance.labnode.media.bots import PALETTE
 from appliance.labnode.media.hub import AiortcMediaHub
 from appliance.labnode.media_api import CallRequest
 from appliance.media.ice import rtc_configuration
+from tests.support.media import ColourTrack, ToneTrack
 
 AUDIO_RATE = 48000
+# A client camera in these tests: 16:9 like a webcam, small enough for two cores.
+CAMERA_SIZE = (320, 180)
 
 
 @dataclass
@@ -43,58 +45,6 @@ class RecordingEvents:
 
     def on_call_closed(self, call_uuid: str, reason: str) -> None:
         self.closed.append((call_uuid, reason))
-
-
-class ToneTrack(MediaStreamTrack):
-    """A client's microphone: a steady sine at ``pitch`` Hz, paced in real time."""
-
-    kind = "audio"
-
-    def __init__(self, pitch: float) -> None:
-        super().__init__()
-        self.pitch = pitch
-        self._sample = 0
-        self._start: float | None = None
-
-    async def recv(self) -> av.AudioFrame:
-        loop = asyncio.get_running_loop()
-        if self._start is None:
-            self._start = loop.time()
-        due = self._start + self._sample / AUDIO_RATE
-        await asyncio.sleep(max(0.0, due - loop.time()))
-        n = np.arange(self._sample, self._sample + 960)
-        data = (8000 * np.sin(2 * math.pi * self.pitch * n / AUDIO_RATE)).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = AUDIO_RATE
-        frame.pts = self._sample
-        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
-        self._sample += 960
-        return frame
-
-
-class ColourTrack(MediaStreamTrack):
-    """A client's camera (or screen share): a solid colour at 320x180, 15 fps."""
-
-    kind = "video"
-
-    def __init__(self, rgb: tuple[int, int, int], size: tuple[int, int] = (320, 180)) -> None:
-        super().__init__()
-        w, h = size
-        self._image = np.empty((h, w, 3), dtype=np.uint8)
-        self._image[:] = rgb
-        self._count = 0
-        self._start: float | None = None
-
-    async def recv(self) -> av.VideoFrame:
-        loop = asyncio.get_running_loop()
-        if self._start is None:
-            self._start = loop.time()
-        await asyncio.sleep(max(0.0, self._start + self._count / 15 - loop.time()))
-        frame = av.VideoFrame.from_ndarray(self._image, format="rgb24").reformat(format="yuv420p")
-        frame.pts = self._count * 6000
-        frame.time_base = fractions.Fraction(1, 90000)
-        self._count += 1
-        return frame
 
 
 class PexipClient:
@@ -118,7 +68,7 @@ class PexipClient:
         self.pc = RTCPeerConnection(configuration=config)
         self._tracks: list[MediaStreamTrack | str] = [
             ToneTrack(pitch) if directions[0] != "recvonly" else "audio",
-            ColourTrack(camera) if camera and directions[1] != "recvonly" else "video",
+            ColourTrack(camera, CAMERA_SIZE) if camera and directions[1] != "recvonly" else "video",
             ColourTrack(slides, (640, 360)) if slides else "video",
         ]
         self.transceivers = [
@@ -206,10 +156,3 @@ def tone_energy(samples: np.ndarray, pitch: float) -> float:
     n = np.arange(samples.size)
     phasor = np.exp(-2j * math.pi * pitch * n / AUDIO_RATE)
     return float(abs(np.dot(samples, phasor)) / samples.size)
-
-
-async def wait_until(condition: Callable[[], bool], within: float = 5.0) -> None:
-    """Poll ``condition`` (state kept by callbacks, not awaitable) until true or ``within`` s."""
-    async with asyncio.timeout(within):
-        while not condition():  # noqa: ASYNC110 - callbacks record plain state
-            await asyncio.sleep(0.02)

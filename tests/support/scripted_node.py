@@ -386,10 +386,3 @@ class Collected:
                     if predicate(event):
                         return event
                 await asyncio.sleep(0.005)
-
-
-async def eventually(predicate: Callable[[], bool], limit: float = 3.0) -> None:
-    """Poll a condition on the scripted node (it has no events to await)."""
-    async with asyncio.timeout(limit):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
