@@ -41,10 +41,10 @@ from appliance.infinity.registration import (
     Registered,
     Registration,
     RegistrationCredentials,
-    RegistrationGrant,
     RegistrationLost,
     RegistrationPolicy,
 )
+from appliance.infinity.registration_wire import RegistrationGrant
 from appliance.infinity.session import InfinitySession
 from appliance.infinity.state import ConferenceState, PresentationState
 from appliance.infinity.tokens import (

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 import aiohttp
-from yarl import URL
 
 from appliance.aio import cancel_and_wait
 from appliance.backoff import Backoff
@@ -43,26 +42,29 @@ from appliance.infinity.errors import (
     InfinityError,
     InvalidCredentials,
     InvalidToken,
-    NotFound,
     ProtocolError,
     SessionClosed,
     TokenExpired,
-    error_for_status,
 )
 from appliance.infinity.events import Event, MalformedEvent, UnknownEvent
-from appliance.infinity.http import Transport, decode_response, envelope_reason, excerpt, parse_json, segment
-from appliance.infinity.models import API_PREFIX, parse_expires, parse_flag
+from appliance.infinity.http import decode_response
+from appliance.infinity.models import parse_expires
 from appliance.infinity.options import ClientOptions
+from appliance.infinity.registration_wire import (
+    DIRECTORY_PATH,
+    REGISTER,
+    RegistrationGrant,
+    RegistrationTransport,
+    parse_grant,
+    refusal,
+)
 from appliance.infinity.stream import EventStream
 from appliance.log import forget_secret, get_logger, register_secret
 
-REGISTER: Final = "register the device"
 KEEP: Final = "keep the registration alive"
 RELEASE: Final = "release the registration"
 EVENTS: Final = "receive registration events"
 DIRECTORY: Final = "search the directory"
-# The directory is the collection itself (``GET registrations?q=``).
-_COLLECTION: Final = ""
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -85,17 +87,6 @@ class RegistrationCredentials:
     def authorization(self) -> str:
         """The ``Authorization`` header value: ``x-pexip-basic base64url(user:pass)`` (§3.8)."""
         return "x-pexip-basic " + self._encoded()
-
-
-@dataclass(frozen=True, slots=True)
-class RegistrationGrant:
-    """A registration the node accepted. The token lives in the transport, never here."""
-
-    registration_uuid: str
-    expires: float
-    directory_enabled: bool = False
-    route_via_registrar: bool = False
-    version_id: str | None = None
 
 
 # Registering again after a network or node failure: 1, 2, 4 ... 60 s.
@@ -195,71 +186,6 @@ class DirectoryEntry:
     alias: str
     description: str = ""
     username: str = ""
-
-
-# --- transport -------------------------------------------------------------------------------
-
-
-class RegistrationTransport(Transport):
-    """The client's request core, rooted at ``registrations/{alias}`` instead of a conference."""
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.node_url}{API_PREFIX}/registrations/{segment(self.alias)}"
-
-    def url(self, path: str) -> URL:
-        if path == _COLLECTION:
-            return URL(f"{self.node_url}{API_PREFIX}/registrations", encoded=True)
-        return super().url(path)
-
-
-def _grant(result: Any) -> tuple[RegistrationGrant, str]:
-    if not isinstance(result, Mapping):
-        raise ProtocolError(REGISTER, f"expected the token object, found {type(result).__name__}")
-    token = result.get("token")
-    if not isinstance(token, str) or not token:
-        raise ProtocolError(REGISTER, "the node's answer has no token")
-    register_secret(token)
-    try:
-        expires = parse_expires(result.get("expires"))
-    except ValueError as exc:
-        raise ProtocolError(REGISTER, str(exc)) from None
-    version = result.get("version")
-    version_id = version.get("version_id") if isinstance(version, Mapping) else None
-
-    def flag(key: str) -> bool:
-        try:
-            return parse_flag(result[key]) if key in result else False
-        except ValueError:
-            return False
-
-    grant = RegistrationGrant(
-        registration_uuid=str(result.get("registration_uuid") or ""),
-        expires=expires,
-        directory_enabled=flag("directory_enabled"),
-        route_via_registrar=flag("route_via_registrar"),
-        version_id=str(version_id) if version_id is not None else None,
-    )
-    return grant, token
-
-
-def _refused(status: int, raw: bytes, alias: str) -> InfinityError:
-    """The typed error of a non-200 ``request_token`` answer."""
-    parsed, ok = parse_json(raw)
-    reason = envelope_reason(parsed) if ok else excerpt(raw)
-    if status in (401, 403) and "maintenance" not in reason.lower():
-        return InvalidCredentials(
-            REGISTER,
-            f"the node refused the user name or password for {alias!r} "
-            "(check registration_password in the secrets file)",
-            status=status,
-            reason=reason,
-        )
-    if status == 404:
-        return NotFound(
-            REGISTER, f"the node has no device alias {alias!r} to register", status=status, reason=reason
-        )
-    return error_for_status(REGISTER, status, reason)
 
 
 # --- the registration ------------------------------------------------------------------------
@@ -382,8 +308,8 @@ class Registration:
             time_limit=self.options.request_timeout,
         )
         if status != 200:
-            raise _refused(status, raw, self.alias)
-        grant, token = _grant(decode_response(REGISTER, status, raw))
+            raise refusal(status, raw, self.alias)
+        grant, token = parse_grant(decode_response(REGISTER, status, raw))
         self._replace_token(token)
         self.grant = grant
         self.failure = None
@@ -430,7 +356,9 @@ class Registration:
         """``GET registrations?q=``: registered devices whose alias or name matches ``query``."""
         if self._transport.token is None:
             raise SessionClosed(DIRECTORY, "the device is not registered")
-        result = await self._transport.request("GET", _COLLECTION, operation=DIRECTORY, params={"q": query})
+        result = await self._transport.request(
+            "GET", DIRECTORY_PATH, operation=DIRECTORY, params={"q": query}
+        )
         if not isinstance(result, list):
             raise ProtocolError(DIRECTORY, f"expected a list, found {type(result).__name__}")
         return tuple(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from appliance.config.profile import list_profiles, load_profile, normalise_pin, parse_profile
+from appliance.config.pins import normalise_pin
+from appliance.config.profile import list_profiles, load_profile, parse_profile
 from appliance.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
