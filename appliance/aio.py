@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -82,3 +82,34 @@ async def in_own_thread(
             return await asyncio.shield(future)
     finally:
         future.cancel()  # no-op when it has its outcome; otherwise a late result is dropped
+
+
+def newest_items(
+    subscribe: Callable[[Callable[[T], None]], Callable[[], None]], maxsize: int
+) -> AsyncIterator[T]:
+    """What ``subscribe``'s callback receives from this call on, as an async iterator.
+
+    A bounded queue stands between the two: a reader that falls behind loses
+    the oldest item, so a publisher on the event loop never blocks and never
+    grows memory for a slow reader. ``subscribe(callback)`` returns the
+    function that unsubscribes; it runs when the iterator is closed. The
+    subscription starts now, not at the first ``__anext__``, so nothing
+    published in between is missed.
+    """
+    queue: asyncio.Queue[T] = asyncio.Queue(maxsize)
+
+    def put(item: T) -> None:
+        if queue.full():
+            queue.get_nowait()
+        queue.put_nowait(item)
+
+    unsubscribe = subscribe(put)
+
+    async def iterate() -> AsyncIterator[T]:
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            unsubscribe()
+
+    return iterate()

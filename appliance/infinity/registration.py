@@ -35,7 +35,7 @@ from typing import Any, ClassVar, Final
 
 import aiohttp
 
-from appliance.aio import cancel_and_wait
+from appliance.aio import cancel_and_wait, newest_items
 from appliance.backoff import Backoff
 from appliance.infinity.errors import (
     EventStreamLost,
@@ -263,23 +263,7 @@ class Registration:
 
     def events(self) -> AsyncIterator[Event]:
         """Events from now on; a reader that falls behind loses the oldest."""
-        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=self.options.event_queue_size)
-
-        def put(event: Event) -> None:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(event)
-
-        unsubscribe = self.subscribe(put)
-
-        async def iterate() -> AsyncIterator[Event]:
-            try:
-                while True:
-                    yield await queue.get()
-            finally:
-                unsubscribe()
-
-        return iterate()
+        return newest_items(self.subscribe, self.options.event_queue_size)
 
     def _deliver(self, event: Event) -> None:
         if isinstance(event, MalformedEvent):

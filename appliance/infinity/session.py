@@ -25,7 +25,7 @@ from typing import Any
 
 import aiohttp
 
-from appliance.aio import cancel_and_wait
+from appliance.aio import cancel_and_wait, newest_items
 from appliance.infinity.calls import CallControl
 from appliance.infinity.control import ConferenceControl
 from appliance.infinity.errors import (
@@ -170,23 +170,7 @@ class InfinitySession:
         Holds at most ``options.event_queue_size`` events: a consumer that
         stops reading loses the oldest, never blocks the stream.
         """
-        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=self.options.event_queue_size)
-
-        def put(event: Event) -> None:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(event)
-
-        unsubscribe = self.subscribe(put)
-
-        async def iterate() -> AsyncIterator[Event]:
-            try:
-                while True:
-                    yield await queue.get()
-            finally:
-                unsubscribe()
-
-        return iterate()
+        return newest_items(self.subscribe, self.options.event_queue_size)
 
     # --- token lifecycle ---------------------------------------------------------------
 

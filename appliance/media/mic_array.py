@@ -16,14 +16,14 @@ and reaches microphone ``m`` at ``-(p_m · u) / c`` relative to the centre.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+
+from appliance.aio import newest_items
 
 SPEED_OF_SOUND = 343.0  # m/s at ~20 °C
 AEC_PER_CHANNEL = "per-channel"
@@ -102,29 +102,20 @@ class DirectionFeed:
     def __init__(self) -> None:
         self.latest: DirectionEstimate | None = None
         self.published = 0
-        self._queues: list[asyncio.Queue[DirectionEstimate]] = []
+        self._listeners: list[Callable[[DirectionEstimate], None]] = []
 
     def publish(self, estimate: DirectionEstimate) -> None:
         self.latest = estimate
         self.published += 1
-        for queue in self._queues:
-            if queue.full():
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-            queue.put_nowait(estimate)
+        for listener in list(self._listeners):
+            listener(estimate)
+
+    def _listen(self, listener: Callable[[DirectionEstimate], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     def subscribe(self, maxsize: int = 64) -> AsyncIterator[DirectionEstimate]:
-        queue: asyncio.Queue[DirectionEstimate] = asyncio.Queue(maxsize)
-        self._queues.append(queue)
-
-        async def estimates() -> AsyncIterator[DirectionEstimate]:
-            try:
-                while True:
-                    yield await queue.get()
-            finally:
-                self._queues.remove(queue)
-
-        return estimates()
+        return newest_items(self._listen, maxsize)
 
 
 @dataclass(frozen=True, slots=True)
