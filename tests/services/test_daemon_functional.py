@@ -126,14 +126,46 @@ async def test_daemon_sigterm_says_stopping_and_leaves_cleanly(
     assert _people(signalling_node) == 0  # the token was released, not left to lapse
 
 
-async def test_daemon_sigterm_mid_join_exits_cleanly_and_leaves_nothing_behind(
+async def test_daemon_sigterm_mid_join_says_stopping_and_leaves_no_token_on_the_node(
+    signalling_node: LabNode, tmp_path: Path, start_daemon
+) -> None:
+    signalling_node.control.hold_calls(120)  # token granted, media call never answered: joining
+    site = SITE.format(url=signalling_node.url).replace('call_type = "none"', 'call_type = "audioonly"')
+    daemon = await start_daemon(_site(tmp_path, site))
+    await daemon.notify.wait_for(lambda line: line == "STATUS=joining: meet")
+    await eventually(lambda: _people(signalling_node) == 1)  # it holds a token now
+    (uuid,) = signalling_node.conference("meet").members
+    assert await daemon.stop(signal.SIGTERM) == 0
+    lines = daemon.notify.lines()
+    assert "STOPPING=1" in lines
+    assert not any(line.startswith("STATUS=in-call") for line in lines)  # stopped mid-join
+    assert _people(signalling_node) == 0
+    assert signalling_node.state.tokens.current(uuid) is None  # released, not left to lapse
+
+
+async def test_daemon_says_ready_only_once_the_site_is_loaded_and_devices_checked(
     signalling_node: LabNode, tmp_path: Path, start_daemon
 ) -> None:
     daemon = await start_daemon(_site(tmp_path, SITE.format(url=signalling_node.url)))
-    await daemon.notify.wait_for(lambda line: line.startswith("STATUS=joining") or line == "READY=1")
+    await daemon.notify.wait_for(lambda line: line == "READY=1")
+    ready = next(message for message in daemon.notify.messages if "READY=1" in message)
+    assert ready.splitlines()[1] in ("STATUS=idle", "STATUS=joining: meet", "STATUS=in-call: meet")
+    assert daemon.notify.messages.index(ready) < next(
+        (i for i, message in enumerate(daemon.notify.messages) if message == "WATCHDOG=1"),
+        len(daemon.notify.messages),
+    )  # no keep-alive before READY
+    assert await daemon.stop() == 0
+
+
+async def test_daemon_says_stopping_before_it_leaves_the_meeting(
+    signalling_node: LabNode, tmp_path: Path, start_daemon
+) -> None:
+    daemon = await start_daemon(_site(tmp_path, SITE.format(url=signalling_node.url)))
+    await daemon.notify.wait_for(lambda line: line == "STATUS=in-call: meet")
     assert await daemon.stop(signal.SIGTERM) == 0
-    assert "STOPPING=1" in daemon.notify.lines()
-    await eventually(lambda: _people(signalling_node) == 0, within=5)
+    lines = daemon.notify.lines()
+    assert lines.index("STOPPING=1") < lines.index("STATUS=leaving: meet")
+    assert lines[-1] in ("STATUS=idle", "STATUS=leaving: meet")  # nothing after the leave
 
 
 async def test_daemon_without_a_meeting_is_ready_in_setup(tmp_path: Path, start_daemon) -> None:

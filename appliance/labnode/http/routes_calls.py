@@ -66,6 +66,9 @@ async def calls(request: web.Request) -> web.Response:
     ctx = Context(request)
     ctx.require_self()
     body = await read_object(request, required=True)
+    await ctx.state.hold_new_calls()
+    if ctx.member.gone:
+        raise ApiError(403, "Participant left while the call was being set up")
     call_uuid = str(uuidlib.uuid4())
     if is_rtmp(body):
         return await rtmp_call(ctx, _hub(ctx), request, call_uuid, body)

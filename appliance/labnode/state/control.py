@@ -3,7 +3,7 @@
 Clients must survive a node restart, a dropped event stream, a token that
 stops working, a node that refuses tokens for a while, media that stops
 or a media path that goes dead, and being kicked. This handle makes each of those happen at
-a moment a test chooses, through the same code paths the node uses on its
+a moment a test chooses (or holds a join half-way), through the same code paths the node uses on its
 own (the reaper, ``disconnect``), so what a client sees is what it would
 see from Infinity.
 """
@@ -80,6 +80,14 @@ class NodeControl:
     def refuse_tokens(self, seconds: float) -> None:
         """Answer ``request_token`` and ``refresh_token`` with 503 for ``seconds`` (a node coming up)."""
         self._state.tokens_refused_until = time.monotonic() + seconds
+
+    def hold_calls(self, seconds: float) -> None:
+        """Answer new media calls only after ``seconds`` (a busy media node): joins stay half-way.
+
+        The participant has its token and has asked for its media call; a
+        client stopped now is caught mid-join.
+        """
+        self._state.calls_held_until = time.monotonic() + seconds
 
     def _impair(self, participant_uuid: str, fault: str) -> int:
         found = self._state.member_of(participant_uuid)

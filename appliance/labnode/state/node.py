@@ -68,11 +68,19 @@ class NodeState:
         self._reaper: asyncio.Task[None] | None = None
         # fault injection (control.refuse_tokens): request/refresh_token answer 503 until then
         self.tokens_refused_until = 0.0
+        # fault injection (control.hold_calls): new media calls are answered only then
+        self.calls_held_until = 0.0
 
     def check_tokens_accepted(self) -> None:
         """Raise the 503 a node gives while it cannot hand out tokens (control.refuse_tokens)."""
         if time.monotonic() < self.tokens_refused_until:
             raise ApiError(503, "Service unavailable: the node is not accepting new sessions")
+
+    async def hold_new_calls(self) -> None:
+        """Wait while new media calls are held (control.hold_calls): a media node slow to take them."""
+        wait = self.calls_held_until - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     # --- lifecycle ---------------------------------------------------------------
 
