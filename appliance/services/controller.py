@@ -550,7 +550,9 @@ class RoomController:
                 return api.CommandResult(False, "the room is not set up: no meeting configured")
             if state in _ACTIVE and state is not api.CallState.WAITING_TO_REJOIN:
                 return api.CommandResult(False, "already in or joining a meeting")
-            if state is api.CallState.WAITING_TO_REJOIN:
+            if self.will_rejoin:
+                # a call loop that waits (to rejoin, for the schedule, after a meeting ended)
+                # would swallow this Join until its wait ends: a person's Join joins now
                 await self._stop_runner("join now")
             self._start_runner("join requested", command.alias)
             return api.ACCEPTED
@@ -567,6 +569,8 @@ class RoomController:
         if isinstance(command, api.Wake):
             if state is not api.CallState.STANDBY:
                 return api.CommandResult(False, "the room is not in standby")
+            if self.will_rejoin:  # the loop resting until the schedule opens: woken, it joins now
+                await self._stop_runner(f"woken by {command.source or 'a command'}")
             self._set(f"woken by {command.source or 'a command'}", call=api.CallState.IDLE)
             if self.site.join.auto_join:
                 self._start_runner("auto-join after wake")

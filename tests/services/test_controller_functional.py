@@ -152,6 +152,42 @@ async def test_controller_wrong_site_pin_is_an_error_not_a_retry_loop(signalling
         assert "9999" not in state.error.message
 
 
+async def test_controller_sso_meeting_without_a_site_choice_says_a_browser_sign_in_is_needed(
+    signalling_node: LabNode,
+) -> None:
+    async with running_room(lab_site(signalling_node.url, "sso", call_type="none")) as (room, watch):
+        state = await watch.until(lambda s: s.call is CallState.ERROR)
+        assert state.error is not None and state.error.kind is ErrorKind.REFUSED
+        assert (
+            "single sign-on (Lab IdP) in a web browser, which a room system cannot do" in state.error.message
+        )
+        assert "administrator" in state.error.message  # what to do
+        assert sum(room.rejoin.counts.values()) == 1  # no retry loop
+
+
+async def test_controller_chooses_the_site_identity_provider_then_says_its_sign_in_needs_a_browser(
+    signalling_node: LabNode,
+) -> None:
+    site = lab_site(signalling_node.url, "sso", call_type="none", identity_provider="lab idp")
+    async with running_room(site) as (_room, watch):
+        state = await watch.until(lambda s: s.call is CallState.ERROR)
+        assert state.error is not None
+        # only the node's SSO redirect (after chosen_idp) names the provider this way
+        assert "needs a sign-in at Lab IdP in a web browser" in state.error.message
+
+
+async def test_controller_names_the_providers_when_the_site_identity_provider_is_not_offered(
+    signalling_node: LabNode,
+) -> None:
+    site = lab_site(signalling_node.url, "sso", call_type="none", identity_provider="Corporate AD")
+    async with running_room(site) as (_room, watch):
+        state = await watch.until(lambda s: s.call is CallState.ERROR)
+        assert state.error is not None
+        assert (
+            "identity_provider 'Corporate AD' is not one this meeting offers (Lab IdP)" in state.error.message
+        )
+
+
 async def test_controller_asks_the_screen_for_a_pin_the_site_lacks(signalling_node: LabNode) -> None:
     async with running_room(lab_site(signalling_node.url, "pinned", call_type="none")) as (room, watch):
         await watch.until(lambda s: s.call is CallState.PIN_REQUIRED)
@@ -213,6 +249,24 @@ async def test_controller_auto_join_waits_for_the_schedule_in_standby(signalling
         await watch.until(lambda s: s.call is CallState.STANDBY)
         assert _people(signalling_node) == []
         await clock.advance(10.0)
+        await watch.until(in_call)
+
+
+async def test_controller_join_by_hand_outside_the_schedule_joins_at_once(signalling_node: LabNode) -> None:
+    clock = ManualClock(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))  # a Monday, an hour before it opens
+    site = lab_site(signalling_node.url, call_type="none", schedule=parse_schedule("weekdays 07:00-19:00"))
+    async with running_room(site, clock=clock) as (room, watch):
+        await watch.until(lambda s: s.call is CallState.STANDBY)
+        assert (await room.submit(Join())).ok
+        await watch.until(in_call)  # the clock never moved: not the schedule's join
+
+
+async def test_controller_wake_outside_the_schedule_joins_at_once(signalling_node: LabNode) -> None:
+    clock = ManualClock(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))
+    site = lab_site(signalling_node.url, call_type="none", schedule=parse_schedule("weekdays 07:00-19:00"))
+    async with running_room(site, clock=clock) as (room, watch):
+        await watch.until(lambda s: s.call is CallState.STANDBY)
+        assert (await room.submit(Wake("button"))).ok
         await watch.until(in_call)
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from appliance.config.profile import HwProfile, PlaybackSpec, load_profile
 from appliance.config.secrets import Secrets
 from appliance.config.site import ConferenceConfig, JoinPolicy, NodeConfig, SiteConfig
+from appliance.services.clock import SystemClock
 from appliance.services.controller import RoomController
 from appliance.services.liveness import LivenessSettings
 from appliance.services.room_api import RoomState
@@ -27,6 +30,7 @@ def lab_site(
     call_type: str = "video",
     pin: str | None = None,
     extension: str | None = None,
+    identity_provider: str | None = None,
     **join: Any,
 ) -> SiteConfig:
     """A site file's content for a lab-node room, as the loader would build it."""
@@ -42,11 +46,27 @@ def lab_site(
             bandwidth_in=512,
             bandwidth_out=512,
             extension=extension,
+            identity_provider=identity_provider,
         ),
         join=policy,
         room_name="Test room",
         secrets=Secrets(pin=pin),
     )
+
+
+class ClockFrom(SystemClock):
+    """Real time (sleeps, durations), but the wall clock starts at ``start``.
+
+    A schedule's window opens a few seconds into a test instead of at
+    07:00: the room's wait for it is a real wait, only the date is chosen.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        self._start = start
+        self._t0 = time.monotonic()
+
+    def wall(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
 
 
 class StateWatch:
