@@ -61,6 +61,8 @@ class ConferenceConfig:
     extension: str | None = None
     call_tag: str = ""
     client_id: str = "appliance"
+    # the single sign-on provider to choose when the meeting offers several (its name or UUID)
+    identity_provider: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +252,7 @@ def _conference(top: Table) -> tuple[ConferenceConfig, str | None, Path | None]:
     bandwidth_in = table.integer("bandwidth_in_kbps", default_bw, min=64, max=20000)
     bandwidth_out = table.integer("bandwidth_out_kbps", default_bw, min=64, max=20000)
     extension = table.text("extension", None)
+    identity_provider = table.text("identity_provider", None)
     call_tag = table.text("call_tag", "")
     client_id = table.text("client_id", "appliance")
     pin = table.text("pin", None)
@@ -266,6 +269,7 @@ def _conference(top: Table) -> tuple[ConferenceConfig, str | None, Path | None]:
         bandwidth_in=bandwidth_in,
         bandwidth_out=bandwidth_out,
         extension=extension or None,
+        identity_provider=identity_provider or None,
         call_tag=call_tag,
         client_id=client_id,
     )

@@ -32,6 +32,11 @@ from appliance.services.causes import cause_of_disconnect, cause_of_error
 log = get_logger(__name__)
 
 LEAVE_REASON = "User initiated disconnect"
+# What to do when a meeting wants single sign-on: a room has no person to sign in.
+_SSO_REMEDY = (
+    "ask the meeting's administrator to let rooms in without sign-in (a PIN, or an alias "
+    "without single sign-on) and put that in the site file"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +120,7 @@ class RoomCall:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._pins_sent = 0
         self._extension_sent = False
+        self._idp_sent = False
         self._pin_from_screen: str | None = None
         self._in_call = False
         self._roster_uuids: dict[str, api.Participant] = {}
@@ -195,12 +201,7 @@ class RoomCall:
             self._listener.call_progress(api.CallState.EXTENSION_REQUIRED, "the reception asks for a meeting")
             return
         if idp:
-            self.end(
-                CallEnded(
-                    api.DisconnectCause.REFUSED,
-                    "the meeting asks for an identity-provider sign-in, which a room cannot do",
-                )
-            )
+            self._choose_identity_provider(idp)
             return
         if pin_status in ("required", "optional"):
             pin = site.secrets.pin
@@ -221,6 +222,51 @@ class RoomCall:
             return
         self._listener.call_progress(api.CallState.JOINING, "token granted", waiting_for="media")
         self._spawn(self.conference.connect(None))
+
+    def _choose_identity_provider(self, offered: Any) -> None:
+        """The IdP step: choose the site's provider (``chosen_idp``); the sign-in itself needs a browser.
+
+        The protocol lets a client choose a provider by its UUID without a
+        person; what follows is always a SAML/OIDC sign-in page (``onAuth``)
+        whose token comes back through a browser, so a room can only choose,
+        then say plainly that it cannot sign in (docs/daemon.md, "Single sign-on").
+        """
+        providers = [p for p in offered if isinstance(p, dict)]
+        names = ", ".join(str(p.get("name", "")) for p in providers) or "none listed"
+        wanted = (self.site.conference.identity_provider or "").strip().lower()
+        chosen = next(
+            (
+                p
+                for p in providers
+                if wanted and wanted in (str(p.get("uuid", "")).lower(), str(p.get("name", "")).lower())
+            ),
+            None,
+        )
+        if chosen is not None and not self._idp_sent:
+            self._idp_sent = True
+            self._spawn(self.conference.connect(None, None, str(chosen["uuid"])))
+            return
+        if wanted:
+            detail = (
+                f"the site file's [conference] identity_provider "
+                f"{self.site.conference.identity_provider!r} is not one this meeting offers ({names})"
+            )
+        else:
+            detail = (
+                f"this meeting lets people in only after they sign in with single sign-on ({names}) "
+                f"in a web browser, which a room system cannot do: {_SSO_REMEDY}"
+            )
+        self.end(CallEnded(api.DisconnectCause.REFUSED, detail))
+
+    def _cb_onAuth(self, _redirect_url: Any, _idp_uuid: Any, idp_name: Any, *_: Any) -> None:
+        # the redirect URL is a sign-in page for a person: never followed, never logged
+        self.end(
+            CallEnded(
+                api.DisconnectCause.REFUSED,
+                f"this meeting needs a sign-in at {idp_name or 'its identity provider'} in a web browser "
+                f"(single sign-on), which a room system cannot do: {_SSO_REMEDY}",
+            )
+        )
 
     def _cb_onConnect(self, stream: Any) -> None:
         media_call = self.conference.call_type.value != "none"
@@ -262,6 +308,7 @@ class RoomCall:
         self._in_call = False
         self._pins_sent = 0
         self._extension_sent = False
+        self._idp_sent = False
         self._listener.call_progress(
             api.CallState.JOINING, f"transferred to {alias}", waiting_for="token", alias=alias
         )

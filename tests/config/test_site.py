@@ -63,6 +63,11 @@ def test_site_bandwidth_kbps_sets_both_directions(write_site) -> None:
     assert (site.conference.bandwidth_in, site.conference.bandwidth_out) == (768, 768)
 
 
+def test_site_identity_provider_is_read(write_site) -> None:
+    site = load_site(write_site(MINIMAL + 'identity_provider = "Lab IdP"\n'))
+    assert site.conference.identity_provider == "Lab IdP"
+
+
 def test_site_secrets_file_supplies_the_pin(examples_copy: Path) -> None:
     site = load_site(examples_copy / "lab-pinned.toml")
     assert site.secrets.pin == "1234"
