@@ -61,6 +61,7 @@ class Fault:
     inject: Callable[[LabNode, str], Awaitable[None]]
     target_s: float | None = None
     note: str = ""
+    max_runs: int | None = None  # a slow fault (20 s of refusals) is run fewer times
     runs: list[Run] = field(default_factory=list)
 
 
@@ -85,6 +86,11 @@ async def _refuse(node: LabNode, uuid: str) -> None:
     await node.control.restart()
 
 
+async def _refuse_20(node: LabNode, uuid: str) -> None:
+    node.control.refuse_tokens(20.0)  # the case: a node refusing new tokens for 20 s
+    await node.control.restart()
+
+
 async def _stall(node: LabNode, uuid: str) -> None:
     node.control.stop_media(uuid)
 
@@ -105,6 +111,7 @@ FAULTS = [
     Fault("node restart", _restart, 10.0, "target: back in call <= 10 s"),
     Fault("token refused", _expire, 10.0),
     Fault("tokens refused for 5 s + restart", _refuse, 15.0),
+    Fault("tokens refused for 20 s + restart", _refuse_20, None, "includes the 20 s refused", max_runs=2),
     Fault("admin kick (rejoin always)", _kick, None),
 ]
 
@@ -223,7 +230,7 @@ async def recovery(runs: int) -> None:
         try:
             print(f"time to recover ({runs} runs each; fault -> first decoded picture after it)")
             for fault in FAULTS:
-                for _ in range(runs):
+                for _ in range(min(runs, fault.max_runs or runs)):
                     fault.runs.append(await measure_fault(room, node, observer, fault))
                 report(fault)
         finally:
