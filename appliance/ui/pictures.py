@@ -33,14 +33,14 @@ class PictureStore:
         self.serial: dict[str, int] = {}  # bumps with each new picture (display paths re-upload on change)
         self.taken = 0  # pictures taken from the feed and drawn
 
-    def take(self, feed: PictureFeed) -> bool:
-        """Take the newest picture of every stream; True when any is new."""
-        fresh = False
+    def take(self, feed: PictureFeed) -> set[str]:
+        """Take the newest picture of every stream; answers the streams that had a new one."""
+        fresh: set[str] = set()
         for stream in self.streams:
             picture = feed.latest(stream)
             if picture is not None:
                 self.put(stream, picture)
-                fresh = True
+                fresh.add(stream)
         return fresh
 
     def put(self, stream: str, picture: Picture) -> None:

@@ -15,7 +15,11 @@ thread with its own tick at the display's refresh rate:
 
 A frame is drawn only when something changed (a new picture, state, event,
 key, the clock's second); the time each draw takes is counted, and a draw
-longer than one refresh period counts as a dropped display frame.
+longer than one refresh period counts as a dropped display frame. A new
+self-view picture alone waits for the next far-end picture, at most
+:data:`SELF_VIEW_PERIOD_S`: the camera and the far end arrive out of step,
+and drawing for each would repaint the whole screen twice per far-end frame
+for a picture-in-picture.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ from appliance.ui.pictures import PictureStore
 from appliance.ui.view import KioskView
 
 log = get_logger(__name__)
+
+SELF_VIEW_PERIOD_S = 1 / 15  # a self-view picture alone is drawn at most this late
 
 T = TypeVar("T")
 Clock = Callable[[], float]
@@ -160,6 +166,8 @@ class KioskThread:
             period_ms = 1000.0 / options.refresh_hz
             buttons: list[Button] = []
             second = -1
+            self_pending = False  # a self-view picture not yet drawn
+            last_draw = float("-inf")
             self.started.set()
             log.info("kiosk started", extra={"context": {"path": display.name, "size": list(display.size)}})
             while not self._stop.is_set():
@@ -174,7 +182,11 @@ class KioskThread:
                 if int(now) != second:  # the clock and the call duration move once a second
                     second = int(now)
                     model.changed = True
-                if fresh or model.changed or not self._screenshots.empty():
+                self_pending = self_pending or "self" in fresh
+                due = bool(fresh - {"self"}) or (self_pending and now - last_draw >= SELF_VIEW_PERIOD_S)
+                if due or model.changed or not self._screenshots.empty():
+                    self_pending = False
+                    last_draw = now
                     ui_changed = model.changed
                     model.changed = False
                     started = time.perf_counter()
@@ -186,7 +198,7 @@ class KioskThread:
                         buttons[:] = view.draw_ui(target, _model, _now, self._wall())
 
                     display.present(places, pictures, draw, ui_changed)
-                    self._account(started, period_ms, fresh and bool(places))
+                    self._account(started, period_ms, bool(fresh) and bool(places))
                     self._write_screenshots(display)
                     self.visited = list(model.visited)
                     self.screen_shown = str(model.screen)

@@ -39,7 +39,7 @@ from appliance.services.room_api import (
     RoomState,
     SplashScreen,
 )
-from appliance.ui.display import compose_video
+from appliance.ui.display import UiLayer, draw_frame
 from appliance.ui.i18n import Translator
 from appliance.ui.model import KioskModel
 from appliance.ui.pictures import PictureStore
@@ -266,9 +266,11 @@ def render(name: str, size: tuple[int, int] = SIZES["720p"], language: str = "en
         store.put(stream, picture)
     surface = pygame.Surface(size, 0, 32)
     places = view.video_layout(model, store.sizes(), NOW)
-    if places:
-        compose_video(surface, places, store, {})
-    view.draw_ui(surface, model, NOW, WALL)
+
+    def draw_ui(target: pygame.Surface) -> None:
+        view.draw_ui(target, model, NOW, WALL)
+
+    draw_frame(surface, places, store, draw_ui, True, layer=UiLayer(size), scaled={})
     return surface
 
 
