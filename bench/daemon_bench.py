@@ -14,6 +14,10 @@ stream reconnect or token refresh), ``media`` (liveness restarted the media
 connection), ``rejoin`` (a fresh join with a fresh client). For the media stall
 the detection time (fault → ``RecoveryStarted``) is given too.
 
+Camera: the camera pulled out and put back mid-call (a FIFO camera and pyudev's
+devices through the fake monitor, as in the fault test): udev's ``add`` to the first
+video frame of ours the node decodes, and whether the call was kept without a rejoin.
+
 Memory: ``appliance run`` as a child process (its own RSS, psutil) in a video
 call against the node: RSS after warm-up and its drift over the soak; and, from
 its notify socket, how long a (re)started process takes to READY=1 and into the
@@ -238,6 +242,64 @@ async def recovery(runs: int) -> None:
             await observer.close()
 
 
+async def camera_replug(runs: int) -> None:
+    """The camera pulled out and put back mid-call: udev's ``add`` -> the node decodes our video again.
+
+    The camera is a FIFO fed raw frames (tests/support/pluggable_camera.py); udev's events are
+    pyudev devices through the fake monitor. The call must stay up (no rejoin) throughout.
+    """
+    import dataclasses
+
+    from appliance.config.profile import UdevRule
+    from appliance.hw.udev_fake import FakeMonitor
+    from tests.support.pluggable_camera import PluggableCamera, capturing, video_from
+
+    use_host_addresses(["127.0.0.1"])
+    with tempfile.TemporaryDirectory() as directory:
+        camera, monitor = PluggableCamera(Path(directory)), FakeMonitor()
+        profile = dataclasses.replace(
+            load_profile("ci-virtual"),
+            video_capture=camera.capture,
+            udev=(UdevRule("camera", "video4linux"),),
+        )
+        camera.plug()
+        async with LabNode(host="127.0.0.1", port=0, width=320, height=180, fps=10) as node:
+            room = RoomController(site_for(node.url), profile, udev_monitor=monitor)
+            await room.start()
+            times: list[float] = []
+            try:
+                await steady(room)
+                for _ in range(runs):
+                    camera.unplug()
+                    monitor.push(camera.udev_event("remove"))
+                    await _polled(lambda: not capturing())
+                    await asyncio.sleep(0.5)
+                    before = video_from(node, room)
+                    camera.plug()
+                    started = time.monotonic()
+                    monitor.push(camera.udev_event("add"))
+                    await _polled(lambda before=before: video_from(node, room) > before)
+                    times.append(time.monotonic() - started)
+                    await asyncio.sleep(1.0)
+                kept = room.state.call is CallState.IN_CALL and sum(room.rejoin.counts.values()) == 0
+            finally:
+                await room.stop()
+                camera.close()
+                monitor.close()
+    print(
+        f"  {'camera unplugged and replugged':<34} p50 {statistics.median(times):5.2f} s"
+        f"  p95 {quantile(times, 0.95):5.2f} s  step reopen          [udev add -> our video decoded"
+        f" at the node; call kept, no rejoin: {kept}]",
+        flush=True,
+    )
+
+
+async def _polled(condition: Callable[[], bool], limit: float = TIMEOUT) -> None:
+    async with asyncio.timeout(limit):
+        while not condition():  # noqa: ASYNC110 - threads and the node's counters have no event
+            await asyncio.sleep(0.01)
+
+
 SITE = """
 [appliance]
 profile = "ci-virtual"
@@ -328,6 +390,7 @@ def main(argv: list[str]) -> int:
     soak = args.soak_seconds if args.soak_seconds is not None else (3600.0 if args.long else 90.0)
     if not args.skip_recovery:
         asyncio.run(recovery(args.runs))
+        asyncio.run(camera_replug(args.runs))
     if not args.skip_memory:
         asyncio.run(memory(warmup_s=60.0 if args.long else 20.0, soak_s=soak))
     return 0

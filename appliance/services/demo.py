@@ -89,6 +89,10 @@ class DemoSummary:
     # the microphone array's SpeechDirection events (ci-virtual: the virtual meeting room)
     speech_directions: int = 0
     last_direction_deg: float | None = None
+    # the PTZ camera at the end: answering, and (ci-virtual's fake VISCA camera, whose view
+    # is the picture we send) its [pan, tilt, zoom], which speaker tracking turns to the talker
+    ptz_camera: bool = False
+    camera_position: list[int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,8 +147,12 @@ class DemoRoom:
         return self.controller.subscribe(maxsize)
 
 
-def demo_site(options: DemoOptions, node_url: str) -> SiteConfig:
-    """The site configuration a room joining the demo's node would have (no file: nothing secret)."""
+def demo_site(options: DemoOptions, node_url: str, *, speaker_tracking: bool = False) -> SiteConfig:
+    """The site configuration a room joining the demo's node would have (no file: nothing secret).
+
+    ``speaker_tracking``: the camera follows the talker (where the profile has seat zones,
+    as ``ci-virtual`` does: the demo shows the camera turning to the virtual room's talker).
+    """
     return SiteConfig(
         file=Path("<demo>"),
         profile=options.profile,
@@ -158,6 +166,7 @@ def demo_site(options: DemoOptions, node_url: str) -> SiteConfig:
         join=JoinPolicy(auto_join=options.auto_join, rejoin=RejoinPolicy.ON_ERROR, max_attempts=1),
         room_name=options.room_name,
         language=options.language,
+        speaker_tracking=speaker_tracking,
     )
 
 
@@ -171,7 +180,8 @@ class DemoStage:
         profile = load_profile(options.profile)
         self.summary.profile = profile.name
         self.profile = profile
-        self.controller = RoomController(demo_site(options, node_url), profile)
+        site = demo_site(options, node_url, speaker_tracking=profile.tracking is not None)
+        self.controller = RoomController(site, profile)
         self.room = DemoRoom(self.controller)
         self.join_started: float | None = None
         self.expect_error = False  # the tour provokes an error on purpose: not the demo's failure
@@ -189,6 +199,10 @@ class DemoStage:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
+        hardware = self.controller.hardware  # noted before it stops
+        self.summary.ptz_camera = hardware.fecc_supported
+        if hardware.ptz is not None and hardware.ptz.fake is not None:
+            self.summary.camera_position = list(hardware.ptz.fake.position())
         await self.controller.stop()
 
     async def _watch(self) -> None:

@@ -8,7 +8,6 @@ asks for. Media tests check that decoded pictures flow again.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from datetime import datetime
 from datetime import time as dt_time
@@ -25,7 +24,6 @@ from appliance.hw.udev_fake import FakeMonitor
 from appliance.infinity import InfinitySession
 from appliance.labnode.app import LabNode
 from appliance.labnode.state.rooms import RoomConfig
-from appliance.services.controller import RoomController
 from appliance.services.room_api import (
     CallState,
     DevicePresence,
@@ -43,7 +41,7 @@ from tests.support.daemon import (
     self_uuid,
     speaker_file_profile,
 )
-from tests.support.pluggable_camera import PluggableCamera
+from tests.support.pluggable_camera import PluggableCamera, capturing, video_from
 from tests.support.waiting import eventually
 
 
@@ -257,18 +255,6 @@ async def test_fault_two_rooms_with_one_name_do_not_knock_each_other_out(signall
         assert sum(second.rejoin.counts.values()) == 1
 
 
-def _video_from(node: LabNode, room: RoomController) -> int:
-    """Video frames the node has decoded from our media call so far."""
-    hub = node.conference("meet").hub
-    call = room._call
-    assert hub is not None and call is not None and call.conference.media.call_uuid is not None
-    return int(hub.call_statistics(call.conference.media.call_uuid)["frames_decoded"].get("video", 0))
-
-
-def _capturing() -> bool:
-    return any(t.name == "capture-video-rawvideo" for t in threading.enumerate())
-
-
 @pytest.mark.media
 async def test_fault_camera_unplugged_and_replugged_keeps_the_call_and_brings_video_back(
     media_node: LabNode, tmp_path: Path
@@ -285,19 +271,19 @@ async def test_fault_camera_unplugged_and_replugged_keeps_the_call_and_brings_vi
         async with running_room(site, profile=profile, udev_monitor=monitor) as (room, watch):
             state = await watch.until(lambda s: in_call(s) and any(p.is_self for p in s.participants))
             me = self_uuid(state)
-            await eventually(lambda: _video_from(media_node, room) > 5)
+            await eventually(lambda: video_from(media_node, room) > 5)
 
             camera.unplug()
             monitor.push(camera.udev_event("remove"))
             await watch.until_event(lambda e: isinstance(e, DevicePresence) and not e.device.present)
-            await eventually(lambda: not _capturing())  # the capture ended, as on ENODEV
+            await eventually(lambda: not capturing())  # the capture ended, as on ENODEV
             assert [d.present for d in room.state.devices if d.role is DeviceRole.CAMERA] == [False]
-            before = _video_from(media_node, room)
+            before = video_from(media_node, room)
 
             camera.plug()
             monitor.push(camera.udev_event("add"))
             await watch.until(lambda s: any(d.role is DeviceRole.CAMERA and d.present for d in s.devices))
-            await eventually(lambda: _video_from(media_node, room) > before + 10)  # our video flows again
+            await eventually(lambda: video_from(media_node, room) > before + 10)  # our video flows again
             await fresh_picture(room)  # and the meeting's comes in
 
             assert room.state.call is CallState.IN_CALL and self_uuid(room.state) == me

@@ -42,6 +42,8 @@ def test_demo_joins_and_the_kiosk_shows_the_call(tmp_path: Path) -> None:
     assert summary["decoder"] == "h264"  # ci-virtual prefers h264_v4l2m2m, which cannot open here
     assert summary["frames_drawn"] > 0 and summary["frames_dropped"] >= 0
     assert {"splash", "in-call", "roster"} <= set(summary["screens_visited"])
+    assert summary["ptz_camera"] is True  # ci-virtual's fake VISCA camera, driven by the room
+    assert len(summary["camera_position"]) == 3
 
 
 def test_demo_screenshot_shows_a_bot_through_the_kiosk(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ async def test_room_array_directions_of_the_talker_reach_the_room_as_events(medi
         assert room.state.speaker_tracking is False
 
 
-async def test_room_array_tracking_recalls_the_left_zone_preset(
+async def test_room_array_tracking_turns_the_ptz_camera_to_the_left_zone(
     media_node: LabNode, caplog: pytest.LogCaptureFixture
 ) -> None:
     site = dataclasses.replace(lab_site(media_node.url, call_type="audioonly"), speaker_tracking=True)
@@ -51,7 +51,10 @@ async def test_room_array_tracking_recalls_the_left_zone_preset(
                 ]
 
             await eventually(lambda: bool(recalled()))
-    assert recalled()[0]["preset"] == 1 and recalled()[0]["zone"] == "left"
+            ptz = room.hardware.ptz  # the fake VISCA camera: the left zone's preset is panned left
+            assert ptz is not None and ptz.fake is not None
+            await eventually(lambda: ptz.fake.position()[0] < 0)
+    assert recalled()[0] == {"preset": 1, "zone": "left", "ok": True}
 
 
 async def test_room_array_tracking_command_switches_the_state(media_node: LabNode) -> None:

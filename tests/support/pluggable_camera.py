@@ -22,6 +22,21 @@ from typing import Any
 
 from appliance.config.profile import CaptureSpec
 from appliance.hw.udev_fake import udev_device
+from appliance.labnode.app import LabNode
+from appliance.services.controller import RoomController
+
+
+def video_from(node: LabNode, room: RoomController, alias: str = "meet") -> int:
+    """Video frames the lab node has decoded from the room's media call so far."""
+    hub = node.conference(alias).hub
+    call = room._call
+    assert hub is not None and call is not None and call.conference.media.call_uuid is not None
+    return int(hub.call_statistics(call.conference.media.call_uuid)["frames_decoded"].get("video", 0))
+
+
+def capturing() -> bool:
+    """A capture thread reads the pluggable camera (its reader ends when the camera is pulled)."""
+    return any(t.name == "capture-video-rawvideo" for t in threading.enumerate())
 
 
 class PluggableCamera:
