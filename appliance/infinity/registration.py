@@ -41,14 +41,12 @@ from appliance.infinity.errors import (
     EventStreamLost,
     InfinityError,
     InvalidCredentials,
-    InvalidToken,
     ProtocolError,
     SessionClosed,
-    TokenExpired,
 )
 from appliance.infinity.events import Event, MalformedEvent, UnknownEvent
 from appliance.infinity.http import decode_response
-from appliance.infinity.models import parse_expires
+from appliance.infinity.keepalive import refresh_before_expiry
 from appliance.infinity.options import ClientOptions
 from appliance.infinity.registration_wire import (
     DIRECTORY_PATH,
@@ -59,6 +57,7 @@ from appliance.infinity.registration_wire import (
     refusal,
 )
 from appliance.infinity.stream import EventStream
+from appliance.infinity.tokens import token_lifetime, token_object
 from appliance.log import forget_secret, get_logger, register_secret
 
 KEEP: Final = "keep the registration alive"
@@ -311,14 +310,9 @@ class Registration:
         if self._transport.token is None:
             raise SessionClosed(KEEP, "the device is not registered")
         result = await self._transport.request("POST", "refresh_token", operation=KEEP, retry=False)
-        if not isinstance(result, Mapping) or not isinstance(result.get("token"), str):
-            raise ProtocolError(KEEP, "the node's answer has no token")
-        register_secret(result["token"])
-        try:
-            self._expires = parse_expires(result.get("expires"))
-        except ValueError as exc:
-            raise ProtocolError(KEEP, str(exc)) from None
-        self._replace_token(result["token"])
+        result, token = token_object(result, KEEP)
+        self._expires = token_lifetime(result, KEEP)
+        self._replace_token(token)
         self._token_time = self._clock()
         self._log.debug("registration refreshed, valid %.0f s", self._expires)
 
@@ -432,21 +426,12 @@ class Registration:
     async def _refresh_loop(self) -> None:
         while True:
             await asyncio.sleep(self._expires * self.options.refresh_fraction)
-            deadline = self._token_time + self._expires
-            backoff = self.options.refresh_retry
-            attempt = 0
-            while True:
-                try:
-                    await self.refresh()
-                    break
-                except InvalidToken:
-                    raise
-                except InfinityError as exc:
-                    attempt += 1
-                    delay = backoff.delay(attempt)
-                    if self._clock() + delay >= deadline:
-                        raise TokenExpired(
-                            KEEP, f"could not refresh before the token expired ({exc})"
-                        ) from None
-                    self._log.warning("registration refresh failed (%s); retry in %.1f s", exc, delay)
-                    await asyncio.sleep(delay)
+            await refresh_before_expiry(
+                self.refresh,
+                deadline=self._token_time + self._expires,
+                backoff=self.options.refresh_retry,
+                clock=self._clock,
+                operation=KEEP,
+                what="registration",
+                log=self._log,
+            )

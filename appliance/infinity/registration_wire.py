@@ -17,12 +17,11 @@ from appliance.infinity.errors import (
     InfinityError,
     InvalidCredentials,
     NotFound,
-    ProtocolError,
     error_for_status,
 )
 from appliance.infinity.http import Transport, envelope_reason, excerpt, parse_json, segment
-from appliance.infinity.models import API_PREFIX, parse_expires, parse_flag
-from appliance.log import register_secret
+from appliance.infinity.models import API_PREFIX, parse_flag
+from appliance.infinity.tokens import token_lifetime, token_object
 
 REGISTER: Final = "register the device"
 # The directory is the collection itself (``GET registrations?q=``).
@@ -55,16 +54,8 @@ class RegistrationTransport(Transport):
 
 def parse_grant(result: Any) -> tuple[RegistrationGrant, str]:
     """The grant and the token of a 200 ``request_token`` answer; the token becomes a secret at once."""
-    if not isinstance(result, Mapping):
-        raise ProtocolError(REGISTER, f"expected the token object, found {type(result).__name__}")
-    token = result.get("token")
-    if not isinstance(token, str) or not token:
-        raise ProtocolError(REGISTER, "the node's answer has no token")
-    register_secret(token)
-    try:
-        expires = parse_expires(result.get("expires"))
-    except ValueError as exc:
-        raise ProtocolError(REGISTER, str(exc)) from None
+    result, token = token_object(result, REGISTER)
+    expires = token_lifetime(result, REGISTER)
     version = result.get("version")
     version_id = version.get("version_id") if isinstance(version, Mapping) else None
 

@@ -33,7 +33,6 @@ from appliance.infinity.errors import (
     InfinityError,
     InvalidToken,
     SessionClosed,
-    TokenExpired,
 )
 from appliance.infinity.events import (
     ConferenceUpdate,
@@ -44,6 +43,7 @@ from appliance.infinity.events import (
     StreamConnected,
 )
 from appliance.infinity.http import Transport
+from appliance.infinity.keepalive import refresh_before_expiry
 from appliance.infinity.models import Role
 from appliance.infinity.options import ClientOptions
 from appliance.infinity.scope import Scope
@@ -284,26 +284,17 @@ class InfinitySession:
                 return
 
     async def _refresh_until_expiry(self) -> None:
-        deadline = self._token_time + self._expires
-        backoff = self.options.refresh_retry
-        attempt = 0
-        while True:
-            try:
-                await self.refresh_token()
-                return
-            except InvalidToken:
-                raise
-            except SessionClosed:
-                return
-            except InfinityError as exc:
-                attempt += 1
-                delay = backoff.delay(attempt)
-                if time.monotonic() + delay >= deadline:
-                    raise TokenExpired(
-                        REFRESH, f"could not refresh the token before it expired ({exc})"
-                    ) from None
-                self._log.warning("token refresh failed (%s); retry in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
+        with contextlib.suppress(SessionClosed):  # released meanwhile: nothing left to keep alive
+            await refresh_before_expiry(
+                self.refresh_token,
+                deadline=self._token_time + self._expires,
+                backoff=self.options.refresh_retry,
+                clock=time.monotonic,
+                operation=REFRESH,
+                what="token",
+                log=self._log,
+                give_up_on=(SessionClosed,),
+            )
 
     async def release_token(self, reason: str | None = None, error: str | None = None) -> bool:
         """Leave. Returns the node's answer; a dead token or a lost node is not an error here."""

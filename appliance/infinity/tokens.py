@@ -139,15 +139,32 @@ def _servers(value: Any) -> tuple[Mapping[str, Any], ...]:
     return tuple(dict(s) for s in value if isinstance(s, Mapping))
 
 
+def token_object(result: Any, operation: str) -> tuple[Mapping[str, Any], str]:
+    """A token answer (conference or registration, request or refresh): the object and its token.
+
+    The token is registered as a secret before anything else can see it.
+    """
+    if not isinstance(result, Mapping):
+        raise ProtocolError(operation, f"expected the token object, found {type(result).__name__}")
+    token = result.get("token")
+    if not isinstance(token, str) or not token:
+        raise ProtocolError(operation, "the node's answer has no token")
+    register_secret(token)
+    return result, token
+
+
+def token_lifetime(result: Mapping[str, Any], operation: str) -> float:
+    """The ``expires`` of a token answer, in seconds; a malformed one is a :class:`ProtocolError`."""
+    try:
+        return parse_expires(result.get("expires"))
+    except ValueError as exc:
+        raise ProtocolError(operation, str(exc)) from None
+
+
 def parse_grant(result: Any) -> tuple[TokenGrant, str]:
     """The grant and the token (kept apart so the token never sits in a dataclass)."""
-    if not isinstance(result, Mapping):
-        raise ProtocolError(JOIN, f"expected the token object, found {type(result).__name__}")
-    token = result.get("token")
+    result, token = token_object(result, JOIN)
     uuid = result.get("participant_uuid")
-    if not isinstance(token, str) or not token:
-        raise ProtocolError(JOIN, "the node's answer has no token")
-    register_secret(token)
     if not isinstance(uuid, str) or not uuid:
         raise ProtocolError(JOIN, "the node's answer has no participant_uuid")
     try:
@@ -189,14 +206,9 @@ def parse_grant(result: Any) -> tuple[TokenGrant, str]:
 
 
 def parse_refresh(result: Any) -> tuple[RefreshResult, str]:
-    if not isinstance(result, Mapping):
-        raise ProtocolError(REFRESH, f"expected the token object, found {type(result).__name__}")
-    token = result.get("token")
-    if not isinstance(token, str) or not token:
-        raise ProtocolError(REFRESH, "the node's answer has no token")
-    register_secret(token)
+    result, token = token_object(result, REFRESH)
+    expires = token_lifetime(result, REFRESH)
     try:
-        expires = parse_expires(result.get("expires"))
         role = Role.parse(result["role"]) if result.get("role") else None
     except ValueError as exc:
         raise ProtocolError(REFRESH, str(exc)) from None
