@@ -17,7 +17,7 @@ from aiohttp import web
 from appliance.errors import MediaError
 from appliance.labnode.http.envelope import ok, read_object
 from appliance.labnode.http.routes_participant import PARTICIPANT, Context, fecc_signal
-from appliance.labnode.http.routes_rtmp import is_rtmp, rtmp_call
+from appliance.labnode.http.routes_rtmp import is_rtmp, media_opened, rtmp_call
 from appliance.labnode.http.routes_token import BANDWIDTH_KBPS, CONFERENCE
 from appliance.labnode.media_api import CallRequest, MediaHub
 from appliance.labnode.state.node import STATE
@@ -76,13 +76,7 @@ async def calls(request: web.Request) -> web.Response:
         return await _direct_call(ctx, call_uuid, body)
     hub = _hub(ctx)
     call = _call_request(ctx, call_uuid, body)
-    try:
-        answer = await hub.answer(call)
-    except MediaError as exc:
-        raise ApiError(500, f"Media failed to answer the offer: {exc}") from None
-    if ctx.member.gone:
-        await hub.close_call(call_uuid)
-        raise ApiError(403, "Participant left while the call was being set up")
+    answer = await media_opened(ctx, hub, call_uuid, hub.answer(call), "answer the offer")
     if "fecc_supported" in body:
         ctx.conference.update(ctx.member, fecc_supported=field_bool(body, "fecc_supported"))
     ctx.conference.call_added(ctx.member, call_uuid, call.media_type)

@@ -9,7 +9,8 @@ listens and mixes; this handler only validates and records.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -18,6 +19,8 @@ from appliance.labnode.http.envelope import ok
 from appliance.labnode.http.routes_participant import Context
 from appliance.labnode.media_api import MediaHub, RtmpCallRequest
 from appliance.labnode.state.refusals import ApiError
+
+T = TypeVar("T")
 
 _TRUE = ("true", "yes", "1")
 _FALSE = ("false", "no", "0", "")
@@ -46,6 +49,23 @@ def local_host(request: web.Request) -> str:
     return request.url.host or "127.0.0.1"
 
 
+async def media_opened(ctx: Context, hub: MediaHub, call_uuid: str, opening: Awaitable[T], what: str) -> T:
+    """Await the hub ``opening`` a call's media; a media failure is a 500 naming ``what``.
+
+    The participant may leave while the hub works (a WebRTC answer or an
+    RTMP listener takes a moment): then the media just opened is closed
+    again and the request refused, so no call outlives its participant.
+    """
+    try:
+        opened = await opening
+    except MediaError as exc:
+        raise ApiError(500, f"Media failed to {what}: {exc}") from None
+    if ctx.member.gone:
+        await hub.close_call(call_uuid)
+        raise ApiError(403, "Participant left while the call was being set up")
+    return opened
+
+
 async def rtmp_call(
     ctx: Context, hub: MediaHub, request: web.Request, call_uuid: str, body: dict[str, Any]
 ) -> web.Response:
@@ -60,12 +80,6 @@ async def rtmp_call(
         streaming=streaming,
         audio_only=audio_only,
     )
-    try:
-        endpoint = await hub.ingest_rtmp(call)
-    except MediaError as exc:
-        raise ApiError(500, f"Media failed to open an RTMP listener: {exc}") from None
-    if ctx.member.gone:
-        await hub.close_call(call_uuid)
-        raise ApiError(403, "Participant left while the call was being set up")
+    endpoint = await media_opened(ctx, hub, call_uuid, hub.ingest_rtmp(call), "open an RTMP listener")
     ctx.conference.call_added(ctx.member, call_uuid, media_type, protocol="rtmp", streaming=streaming)
     return ok({"call_uuid": call_uuid, "url": endpoint.url, "secure_url": endpoint.secure_url})

@@ -133,3 +133,21 @@ class EventOutbox:
             gone.cancel()
             await asyncio.gather(gone, return_exceptions=True)
         return response
+
+
+def send_to(outboxes: list[EventOutbox], event: SentEvent) -> None:
+    """Push ``event`` to every open connection of one listener (a participant or a device);
+    closed ones leave the list."""
+    for outbox in list(outboxes):
+        outbox.push(event)
+    outboxes[:] = [outbox for outbox in outboxes if not outbox.closed]
+
+
+def close_all(outboxes: list[EventOutbox], *, abrupt: bool = False) -> None:
+    """End every connection of one listener: after what is queued, or ``abrupt``-ly cut."""
+    for outbox in outboxes:
+        if abrupt:
+            outbox.cut()
+        else:
+            outbox.close()
+    outboxes.clear()

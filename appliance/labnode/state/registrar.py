@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from appliance.labnode.state.events import EventOutbox, SentEvent
+from appliance.labnode.state.events import EventOutbox, SentEvent, close_all, send_to
 from appliance.labnode.state.refusals import INVALID_TOKEN, ApiError
 from appliance.labnode.state.tokens import new_token
 from appliance.log import forget_secret, get_logger, register_secret
@@ -68,16 +68,10 @@ class DeviceRegistration:
     streams: list[EventOutbox] = field(default_factory=list)
 
     def send(self, event: SentEvent) -> None:
-        for stream in self.streams:
-            stream.push(event)
+        send_to(self.streams, event)
 
     def close_streams(self, *, abrupt: bool = False) -> None:
-        for stream in self.streams:
-            if abrupt:
-                stream.cut()
-            else:
-                stream.close()
-        self.streams.clear()
+        close_all(self.streams, abrupt=abrupt)
 
 
 @dataclass(slots=True)

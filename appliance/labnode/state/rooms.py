@@ -170,16 +170,21 @@ _KEYS: Final = {
 }
 
 
-def load_rooms(path: str | Path) -> tuple[RoomConfig, ...]:
-    """Read a rooms file; every mistake raises :class:`ConfigError` naming file and key."""
+def _read(path: str | Path) -> tuple[dict[str, Any], str]:
+    """The rooms file's TOML and its name; unreadable or not TOML is a :class:`ConfigError`."""
     file = str(path)
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle), file
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read: {exc.strerror}", file=file) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}", file=file) from None
+
+
+def load_rooms(path: str | Path) -> tuple[RoomConfig, ...]:
+    """Read a rooms file; every mistake raises :class:`ConfigError` naming file and key."""
+    data, file = _read(path)
     return parse_rooms(data, file=file)
 
 
@@ -253,14 +258,7 @@ def _parse_room(file: str, alias: str, table: Any) -> RoomConfig:
 
 def load_devices(path: str | Path) -> tuple[DeviceConfig, ...] | None:
     """The rooms file's ``[devices.<alias>]`` tables; None when it has none (built-ins apply)."""
-    file = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read: {exc.strerror}", file=file) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: not valid TOML: {exc}", file=file) from None
+    data, file = _read(path)
     return parse_devices(data, file=file)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.infinity.models import Participant, Role, ServiceType
-from appliance.labnode.state.events import EventOutbox, SentEvent
+from appliance.labnode.state.events import EventOutbox, SentEvent, close_all, send_to
 
 
 class Kind(enum.StrEnum):
@@ -77,14 +77,7 @@ class Member:
         return self.participant.has_media
 
     def send(self, event: SentEvent) -> None:
-        for stream in list(self.streams):
-            stream.push(event)
-        self.streams = [s for s in self.streams if not s.closed]
+        send_to(self.streams, event)
 
     def close_streams(self, *, abrupt: bool = False) -> None:
-        for stream in self.streams:
-            if abrupt:
-                stream.cut()
-            else:
-                stream.close()
-        self.streams = []
+        close_all(self.streams, abrupt=abrupt)
