@@ -233,6 +233,14 @@ class _RebuildPolicy:
         over_cap = self._budget is not None and self._budget.max_bitrate is not None and current > wanted
         return over_cap or (moved > self._ratio and now - self._built_at >= self._interval)
 
+    def rebuild_for(self, codec: Any, frame: Any, target: int, now: float) -> bool:
+        """Whether the open ``codec`` context must be rebuilt for ``frame``: a new size, or a bitrate move."""
+        return codec is not None and (
+            frame.width != codec.width
+            or frame.height != codec.height
+            or self.should_rebuild(codec.bit_rate or 0, target, now)
+        )
+
     def built(self, codec: str, name: str, bitrate: int, now: float, *, rebuild: bool) -> None:
         self._built_at = now
         if self._budget is not None:
@@ -269,11 +277,7 @@ class RealtimeH264Encoder(H264Encoder):  # type: ignore[misc]
 
     def _encode_frame(self, frame: av.VideoFrame, force_keyframe: bool) -> Iterator[bytes]:
         now = time.monotonic()
-        rebuild = self.codec is not None and (
-            frame.width != self.codec.width
-            or frame.height != self.codec.height
-            or self._policy.should_rebuild(self.codec.bit_rate or 0, self.target_bitrate, now)
-        )
+        rebuild = self._policy.rebuild_for(self.codec, frame, self.target_bitrate, now)
         if rebuild:
             self.buffer_data = b""
             self.buffer_pts = None
@@ -329,11 +333,7 @@ class RealtimeVp8Encoder(Vp8Encoder):  # type: ignore[misc]
         if frame.format.name != "yuv420p":
             frame = frame.reformat(format="yuv420p")
         now = time.monotonic()
-        rebuild = self.codec is not None and (
-            frame.width != self.codec.width
-            or frame.height != self.codec.height
-            or self._policy.should_rebuild(self.codec.bit_rate or 0, self.target_bitrate, now)
-        )
+        rebuild = self._policy.rebuild_for(self.codec, frame, self.target_bitrate, now)
         if rebuild:
             self.codec = None
         if force_keyframe:
