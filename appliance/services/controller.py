@@ -13,6 +13,13 @@ from :attr:`state` and :meth:`subscribe`.
 Every state change is one :class:`~appliance.services.room_api.StateChanged`
 event and one structured log line ``{"event": "room.state", "old", "new",
 "cause"}``; the journal is the room's history.
+
+It runs past the project's 500-line aim on purpose: the call state machine
+and the recovery ladder both move the one current call and the one room
+state, and their transitions (join, leave, rejoin, a person's Join while the
+loop waits) stay consistent only when read in one place; what has no say in
+those transitions lives beside it (``rejoin``, ``liveness``, ``in_call``,
+``calls_in``, ``room_hardware``).
 """
 
 from __future__ import annotations
