@@ -14,9 +14,10 @@ stream reconnect or token refresh), ``media`` (liveness restarted the media
 connection), ``rejoin`` (a fresh join with a fresh client). For the media stall
 the detection time (fault → ``RecoveryStarted``) is given too.
 
-Camera: the camera pulled out and put back mid-call (a FIFO camera and pyudev's
-devices through the fake monitor, as in the fault test): udev's ``add`` to the first
-video frame of ours the node decodes, and whether the call was kept without a rejoin.
+Devices: the camera, then the microphone, pulled out and put back mid-call (a FIFO
+device and pyudev's devices through the fake monitor, as in the fault tests): udev's
+``add`` to the first frame of ours of that kind the node decodes, and whether the call
+was kept without a rejoin.
 
 Memory: ``appliance run`` as a child process (its own RSS, psutil) in a video
 call against the node: RSS after warm-up and its drift over the soak; and, from
@@ -38,6 +39,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import psutil
 
@@ -242,54 +244,47 @@ async def recovery(runs: int) -> None:
             await observer.close()
 
 
-async def camera_replug(runs: int) -> None:
-    """The camera pulled out and put back mid-call: udev's ``add`` -> the node decodes our video again.
+async def device_replug(kind: Literal["video", "audio"], runs: int) -> None:
+    """A camera or microphone pulled out and put back mid-call: udev's ``add`` -> the node decodes
+    our media of that kind again.
 
-    The camera is a FIFO fed raw frames (tests/support/pluggable_camera.py); udev's events are
+    The device is a FIFO fed in real time (tests/support/pluggable.py); udev's events are
     pyudev devices through the fake monitor. The call must stay up (no rejoin) throughout.
     """
-    import dataclasses
-
-    from appliance.config.profile import UdevRule
     from appliance.hw.udev_fake import FakeMonitor
-    from tests.support.pluggable_camera import PluggableCamera, capturing, video_from
+    from tests.support.pluggable import PluggableDevice, decoded_from
 
     use_host_addresses(["127.0.0.1"])
     with tempfile.TemporaryDirectory() as directory:
-        camera, monitor = PluggableCamera(Path(directory)), FakeMonitor()
-        profile = dataclasses.replace(
-            load_profile("ci-virtual"),
-            video_capture=camera.capture,
-            udev=(UdevRule("camera", "video4linux"),),
-        )
-        camera.plug()
+        device, monitor = PluggableDevice(Path(directory), kind), FakeMonitor()
+        device.plug()
         async with LabNode(host="127.0.0.1", port=0, width=320, height=180, fps=10) as node:
-            room = RoomController(site_for(node.url), profile, udev_monitor=monitor)
+            room = RoomController(site_for(node.url), device.profile(), udev_monitor=monitor)
             await room.start()
             times: list[float] = []
             try:
                 await steady(room)
                 for _ in range(runs):
-                    camera.unplug()
-                    monitor.push(camera.udev_event("remove"))
-                    await _polled(lambda: not capturing())
+                    device.unplug()
+                    monitor.push(device.udev_event("remove"))
+                    await _polled(lambda: not device.capturing)
                     await asyncio.sleep(0.5)
-                    before = video_from(node, room)
-                    camera.plug()
+                    before = decoded_from(node, room, kind)
+                    device.plug()
                     started = time.monotonic()
-                    monitor.push(camera.udev_event("add"))
-                    await _polled(lambda before=before: video_from(node, room) > before)
+                    monitor.push(device.udev_event("add"))
+                    await _polled(lambda before=before: decoded_from(node, room, kind) > before)
                     times.append(time.monotonic() - started)
                     await asyncio.sleep(1.0)
                 kept = room.state.call is CallState.IN_CALL and sum(room.rejoin.counts.values()) == 0
             finally:
                 await room.stop()
-                camera.close()
+                device.close()
                 monitor.close()
+    name = f"{device.role.value} unplugged and replugged"
     print(
-        f"  {'camera unplugged and replugged':<34} p50 {statistics.median(times):5.2f} s"
-        f"  p95 {quantile(times, 0.95):5.2f} s  step reopen          [udev add -> our video decoded"
-        f" at the node; call kept, no rejoin: {kept}]",
+        f"  {name:<34} p50 {statistics.median(times):5.2f} s  p95 {quantile(times, 0.95):5.2f} s"
+        f"  step reopen          [udev add -> our {kind} decoded at the node; call kept, no rejoin: {kept}]",
         flush=True,
     )
 
@@ -390,7 +385,8 @@ def main(argv: list[str]) -> int:
     soak = args.soak_seconds if args.soak_seconds is not None else (3600.0 if args.long else 90.0)
     if not args.skip_recovery:
         asyncio.run(recovery(args.runs))
-        asyncio.run(camera_replug(args.runs))
+        for kind in ("video", "audio"):
+            asyncio.run(device_replug(kind, args.runs))
     if not args.skip_memory:
         asyncio.run(memory(warmup_s=60.0 if args.long else 20.0, soak_s=soak))
     return 0

@@ -58,6 +58,9 @@ from appliance.services.tracking import TRACKING_SOURCE
 
 log = get_logger(__name__)
 
+# devices the call captures from: when one comes back mid-call, the capture is reopened
+_CAPTURED = frozenset({api.DeviceRole.CAMERA, api.DeviceRole.MICROPHONE, api.DeviceRole.PTZ})
+
 _ACTIVE = frozenset(
     {
         api.CallState.JOINING,
@@ -650,8 +653,8 @@ class RoomController:
     async def _follow_presence(self) -> None:
         async for event in self.hardware.presence():
             self._device_changed(event.device)
-            if event.device.present and event.device.role in (api.DeviceRole.CAMERA, api.DeviceRole.PTZ):
-                await self._reopen_camera(event.device)
+            if event.device.present and event.device.role in _CAPTURED:
+                await self._reopen_capture(event.device)
 
     def _device_changed(self, device: api.DeviceStatus) -> None:
         """One device's presence into the state (one entry per role) and out as ``DevicePresence``."""
@@ -660,12 +663,13 @@ class RoomController:
         self._set(f"{device.role.value} {word}: {device.detail}", devices=(*others, device))
         self._publish(api.DevicePresence(device))
 
-    async def _reopen_camera(self, device: api.DeviceStatus, attempts: int = 3) -> None:
-        """The camera is back mid-call: reopen the capture and renegotiate, keeping the call.
+    async def _reopen_capture(self, device: api.DeviceStatus, attempts: int = 3) -> None:
+        """A camera or microphone is back mid-call: reopen the capture and renegotiate, keeping the call.
 
-        While it was gone the call went on without our picture (the media
-        engine's relay waits for a source); the engine reopens what is not
-        live and sends an ``update`` only if an m-line's direction changes.
+        While it was gone the call went on without our picture or sound (the
+        media engine's relay waits for a source); the engine reopens what is
+        not live and sends an ``update`` only if an m-line's direction changes.
+        The PTZ camera counts too: the virtual one's view goes into the capture.
         A device node that udev announces before it can be opened gets a
         few more tries, a second apart.
         """
@@ -677,10 +681,12 @@ class RoomController:
                 await call.conference.renegotiate(False, self._preferences())
             except (ApplianceError, NotConnected) as exc:
                 log.warning(
-                    "camera not reopened",
+                    "%s not reopened",
+                    device.role.value,
                     extra={"context": {"device": device.name, "attempt": attempt, "error": str(exc)}},
                 )
                 await self.clock.sleep(1.0)
                 continue
-            log.info("camera reopened", extra={"context": {"event": "room.reopen", "device": device.name}})
+            context = {"event": "room.reopen", "role": device.role.value, "device": device.name}
+            log.info("%s reopened", device.role.value, extra={"context": context})
             return

@@ -7,7 +7,6 @@ asks for. Media tests check that decoded pictures flow again.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from datetime import datetime
 from datetime import time as dt_time
@@ -17,7 +16,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from appliance.config.profile import UdevRule, load_profile
 from appliance.config.schedule import parse_schedule
 from appliance.config.site import RejoinPolicy
 from appliance.hw.udev_fake import FakeMonitor
@@ -27,7 +25,6 @@ from appliance.labnode.state.rooms import RoomConfig
 from appliance.services.room_api import (
     CallState,
     DevicePresence,
-    DeviceRole,
     DisconnectCause,
     Join,
     RecoveryFinished,
@@ -41,7 +38,7 @@ from tests.support.daemon import (
     self_uuid,
     speaker_file_profile,
 )
-from tests.support.pluggable_camera import PluggableCamera, capturing, video_from
+from tests.support.pluggable import PluggableDevice, decoded_from
 from tests.support.waiting import eventually
 
 
@@ -255,39 +252,45 @@ async def test_fault_two_rooms_with_one_name_do_not_knock_each_other_out(signall
         assert sum(second.rejoin.counts.values()) == 1
 
 
-@pytest.mark.media
-async def test_fault_camera_unplugged_and_replugged_keeps_the_call_and_brings_video_back(
-    media_node: LabNode, tmp_path: Path
-) -> None:
-    camera = PluggableCamera(tmp_path)
-    monitor = FakeMonitor()
-    profile = load_profile("ci-virtual")
-    profile = dataclasses.replace(
-        profile, video_capture=camera.capture, udev=(UdevRule("camera", "video4linux"),)
-    )
-    camera.plug()
-    site = lab_site(media_node.url)
+async def _unplug_and_replug(node: LabNode, device: PluggableDevice) -> None:
+    """The device pulled out and put back mid-call: the call is kept and its media reaches the node again."""
+    monitor, role = FakeMonitor(), device.role
+    device.plug()
     try:
-        async with running_room(site, profile=profile, udev_monitor=monitor) as (room, watch):
+        async with running_room(lab_site(node.url), device.profile(), udev_monitor=monitor) as (room, watch):
             state = await watch.until(lambda s: in_call(s) and any(p.is_self for p in s.participants))
             me = self_uuid(state)
-            await eventually(lambda: video_from(media_node, room) > 5)
+            await eventually(lambda: decoded_from(node, room, device.kind) > 5)
 
-            camera.unplug()
-            monitor.push(camera.udev_event("remove"))
-            await watch.until_event(lambda e: isinstance(e, DevicePresence) and not e.device.present)
-            await eventually(lambda: not capturing())  # the capture ended, as on ENODEV
-            assert [d.present for d in room.state.devices if d.role is DeviceRole.CAMERA] == [False]
-            before = video_from(media_node, room)
+            device.unplug()
+            monitor.push(device.udev_event("remove"))
+            await watch.until_event(lambda e: isinstance(e, DevicePresence) and e.device.role is role)
+            await eventually(lambda: not device.capturing)  # the capture ended, as when a read fails
+            assert [d.present for d in room.state.devices if d.role is role] == [False]
+            before = decoded_from(node, room, device.kind)
 
-            camera.plug()
-            monitor.push(camera.udev_event("add"))
-            await watch.until(lambda s: any(d.role is DeviceRole.CAMERA and d.present for d in s.devices))
-            await eventually(lambda: video_from(media_node, room) > before + 10)  # our video flows again
+            device.plug()
+            monitor.push(device.udev_event("add"))
+            await watch.until(lambda s: any(d.role is role and d.present for d in s.devices))
+            await eventually(lambda: decoded_from(node, room, device.kind) > before + 10)  # flowing again
             await fresh_picture(room)  # and the meeting's comes in
 
             assert room.state.call is CallState.IN_CALL and self_uuid(room.state) == me
             assert sum(room.rejoin.counts.values()) == 0, "the call was kept, never rejoined"
     finally:
-        camera.close()
+        device.close()
         monitor.close()
+
+
+@pytest.mark.media
+async def test_fault_camera_unplugged_and_replugged_keeps_the_call_and_brings_video_back(
+    media_node: LabNode, tmp_path: Path
+) -> None:
+    await _unplug_and_replug(media_node, PluggableDevice(tmp_path, "video"))
+
+
+@pytest.mark.media
+async def test_fault_microphone_unplugged_and_replugged_keeps_the_call_and_brings_audio_back(
+    media_node: LabNode, tmp_path: Path
+) -> None:
+    await _unplug_and_replug(media_node, PluggableDevice(tmp_path, "audio"))
