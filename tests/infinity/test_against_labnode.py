@@ -28,7 +28,7 @@ from appliance.infinity import (
 from appliance.infinity import events as ev
 from appliance.infinity.models import PinStatus, Role
 from appliance.labnode.app import LabNode
-from tests.support.scripted_node import Collected
+from tests.support.recorder import EventLog
 from tests.support.waiting import eventually
 
 
@@ -70,8 +70,8 @@ async def guest(
 
 
 @pytest.fixture
-def seen(guest: InfinitySession) -> Collected:
-    collected = Collected()
+def seen(guest: InfinitySession) -> EventLog:
+    collected = EventLog()
     guest.subscribe(collected)
     return collected
 
@@ -225,7 +225,7 @@ OBSERVED: list[tuple[str, Op, Check]] = [
 
 @pytest.mark.parametrize(("name", "op", "check"), OBSERVED, ids=[o[0] for o in OBSERVED])
 async def test_labnode_operation_is_seen_by_the_other_session(
-    host: InfinitySession, guest: InfinitySession, seen: Collected, name: str, op: Op, check: Check
+    host: InfinitySession, guest: InfinitySession, seen: EventLog, name: str, op: Op, check: Check
 ) -> None:
     await op(host, guest.participant_uuid or "")
     await seen.wait_for(lambda e: check(e, guest))
@@ -277,7 +277,7 @@ async def test_labnode_reads(host: InfinitySession, guest: InfinitySession) -> N
 async def test_labnode_guest_raises_hand_and_host_sees_it(
     host: InfinitySession, guest: InfinitySession
 ) -> None:
-    watched = Collected()
+    watched = EventLog()
     host.subscribe(watched)
     await guest.control.buzz()
     await watched.wait_for(
@@ -294,7 +294,7 @@ async def test_labnode_guest_cannot_lock(guest: InfinitySession) -> None:
         await guest.control.lock()
 
 
-async def test_labnode_disconnect_all(host: InfinitySession, guest: InfinitySession, seen: Collected) -> None:
+async def test_labnode_disconnect_all(host: InfinitySession, guest: InfinitySession, seen: EventLog) -> None:
     await host.control.disconnect_all()
     await seen.wait_for(lambda e: isinstance(e, ev.Disconnect))
 
@@ -302,7 +302,7 @@ async def test_labnode_disconnect_all(host: InfinitySession, guest: InfinitySess
 # --- node faults ------------------------------------------------------------------------
 
 
-async def test_labnode_cut_stream_resyncs(lab: LabNode, guest: InfinitySession, seen: Collected) -> None:
+async def test_labnode_cut_stream_resyncs(lab: LabNode, guest: InfinitySession, seen: EventLog) -> None:
     lab.control.cut_event_streams(guest.participant_uuid)
     await seen.wait_for(lambda e: isinstance(e, ev.StreamReconnecting))
     await seen.wait_for(lambda e: isinstance(e, ev.ParticipantSyncEnd))
@@ -311,7 +311,7 @@ async def test_labnode_cut_stream_resyncs(lab: LabNode, guest: InfinitySession, 
 
 
 async def test_labnode_refresh_request_refreshes(
-    lab: LabNode, guest: InfinitySession, seen: Collected
+    lab: LabNode, guest: InfinitySession, seen: EventLog
 ) -> None:
     old = guest.token
     lab.control.request_token_refresh(guest.participant_uuid or "")
@@ -325,7 +325,7 @@ async def test_labnode_expired_token_is_invalid(lab: LabNode, guest: InfinitySes
         await guest.control.client_mute()
 
 
-async def test_labnode_kick_disconnects(lab: LabNode, guest: InfinitySession, seen: Collected) -> None:
+async def test_labnode_kick_disconnects(lab: LabNode, guest: InfinitySession, seen: EventLog) -> None:
     lab.control.kick(guest.participant_uuid or "")
     await seen.wait_for(lambda e: isinstance(e, ev.Disconnect))
     assert guest.disconnect_reason

@@ -8,7 +8,8 @@ import pytest
 
 from appliance.infinity import ClientOptions, InfinitySession, InvalidPin, TokenGrant
 from appliance.log import REDACTED, redact
-from tests.support.scripted_node import Collected, ScriptedNode
+from tests.support.recorder import EventLog
+from tests.support.scripted_node import ScriptedNode
 from tests.support.waiting import eventually
 
 
@@ -25,7 +26,7 @@ async def test_redaction_full_session_logs_no_secret(
             errors.append(str(exc))
         outcome = await session.join("Room", pin="1234")
         assert isinstance(outcome, TokenGrant)
-        seen = Collected()
+        seen = EventLog()
         session.subscribe(seen)
         node.push("refer", {"alias": "elsewhere", "token": "refer-secret-token"})
         await seen.wait_for(lambda e: e.name == "refer")

@@ -27,7 +27,8 @@ from appliance.infinity.events import (
     UnknownEvent,
 )
 from appliance.infinity.models import Role
-from tests.support.scripted_node import Collected, ScriptedNode, participant, sse
+from tests.support.recorder import EventLog
+from tests.support.scripted_node import ScriptedNode, participant, sse
 from tests.support.waiting import eventually
 
 
@@ -94,7 +95,7 @@ async def test_refresh_token_event_triggers_an_immediate_refresh(
 
 async def test_refresh_result_role_updates_own_role(node: ScriptedNode, fast: ClientOptions) -> None:
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         node.refresh_role = "GUEST"
@@ -111,7 +112,7 @@ async def test_refresh_retries_then_fails_when_the_token_expires(
     node.expires = "0.3"
     node.script("refresh_token", 502, {"status": "failed", "result": "502 Bad Gateway"}, times=None)
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         failed = await seen.wait_for(lambda e: isinstance(e, SessionFailed))
@@ -139,7 +140,7 @@ async def test_stream_reconnects_and_resynchronises_after_a_cut(
     node.add("stays", "Alice")
     node.add("leaves", "Bob")
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         del node.roster["leaves"]
@@ -162,7 +163,7 @@ async def test_stream_reconnects_and_resynchronises_after_a_cut(
 async def test_stream_cut_mid_event_keeps_the_roster(node: ScriptedNode, fast: ClientOptions) -> None:
     node.add("other", "Alice")
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         node.push_raw(b'event: participant_update\ndata: {"uuid": "other", "displ')
@@ -177,7 +178,7 @@ async def test_stream_cut_mid_event_keeps_the_roster(node: ScriptedNode, fast: C
 
 async def test_stream_gives_up_after_the_reconnect_budget(node: ScriptedNode, fast: ClientOptions) -> None:
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         node.refuse_streams = 100
@@ -192,7 +193,7 @@ async def test_stream_gives_up_after_the_reconnect_budget(node: ScriptedNode, fa
 
 async def test_stream_recovers_when_the_node_comes_back(node: ScriptedNode, fast: ClientOptions) -> None:
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         node.refuse_streams = 2
@@ -209,7 +210,7 @@ async def test_unknown_and_malformed_events_never_break_the_stream(
 ) -> None:
     node.add("other", "Alice")
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         node.push("brand_new_event", {"x": 1})
@@ -227,7 +228,7 @@ async def test_unknown_and_malformed_events_never_break_the_stream(
 
 async def test_disconnect_event_ends_the_session(node: ScriptedNode, fast: ClientOptions) -> None:
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     node.push("disconnect", {"reason": "Disconnected by an administrator"})
     await seen.wait_for(lambda e: e.name == "disconnect")
@@ -269,7 +270,7 @@ async def test_start_events_fails_when_the_stream_never_opens(
 
 async def test_presentation_frame_uses_the_sse_id(node: ScriptedNode, fast: ClientOptions) -> None:
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         node.push(
@@ -294,7 +295,7 @@ def test_options_reject_a_refresh_fraction_of_one() -> None:
 
 async def test_stream_stops_at_once_when_the_token_is_dead(node: ScriptedNode, fast: ClientOptions) -> None:
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         node.expire_all_tokens()
@@ -323,7 +324,7 @@ async def test_deeply_nested_event_is_skipped_and_the_stream_goes_on(
 ) -> None:
     node.add("other", "Alice")
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         depth = 100_000  # a 200 KB `[[[...]]]`: json.loads raises RecursionError, not ValueError
@@ -363,7 +364,7 @@ async def test_conference_update_during_the_status_reread_wins(
     node: ScriptedNode, fast: ClientOptions
 ) -> None:
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         stale = {"locked": True, "guests_muted": False, "started": True}
@@ -380,7 +381,7 @@ async def test_conference_update_during_the_status_reread_wins(
 
 async def test_silent_stream_reconnects_and_resynchronises(node: ScriptedNode, fast: ClientOptions) -> None:
     session = await joined(node, dataclasses.replace(fast, event_read_timeout=0.2))
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         node.add("arrives", "Carol")  # no event for it: the node has gone quiet
@@ -397,7 +398,7 @@ async def test_stream_trickling_bytes_without_an_event_reconnects(
     node: ScriptedNode, fast: ClientOptions
 ) -> None:
     session = await joined(node, dataclasses.replace(fast, event_read_timeout=0.3))
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
 
     async def trickle() -> None:
@@ -407,7 +408,7 @@ async def test_stream_trickling_bytes_without_an_event_reconnects(
 
     trickler = asyncio.create_task(trickle())
     try:
-        reconnect = await seen.wait_for(lambda e: isinstance(e, StreamReconnecting), limit=5.0)
+        reconnect = await seen.wait_for(lambda e: isinstance(e, StreamReconnecting), within=5.0)
         assert "no event or keep-alive" in reconnect.reason
         assert session.failure is None
     finally:
@@ -417,7 +418,7 @@ async def test_stream_trickling_bytes_without_an_event_reconnects(
 
 async def test_stream_with_keepalives_only_stays_open(node: ScriptedNode, fast: ClientOptions) -> None:
     session = await joined(node, dataclasses.replace(fast, event_read_timeout=1.0))
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         for _ in range(25):  # 2.5 s of keep-alives and nothing else, two and a half idle limits
@@ -432,7 +433,7 @@ async def test_stream_with_keepalives_only_stays_open(node: ScriptedNode, fast: 
 async def test_stream_reconnects_after_a_tcp_reset(node: ScriptedNode, fast: ClientOptions) -> None:
     node.add("other", "Alice")
     session = await joined(node, fast)
-    seen = Collected()
+    seen = EventLog()
     session.subscribe(seen)
     try:
         node.reset_streams()

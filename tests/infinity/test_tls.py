@@ -28,7 +28,8 @@ from appliance.infinity.errors import ConferenceNotFound
 from appliance.infinity.events import Event, SessionFailed, StreamReconnecting
 from appliance.infinity.http import Transport
 from appliance.infinity.stream import EventStream
-from tests.support.scripted_node import Collected, ScriptedNode
+from tests.support.recorder import EventLog
+from tests.support.scripted_node import ScriptedNode
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ async def test_tls_session_fails_at_once_when_the_stream_meets_a_bad_certificate
         session = InfinitySession(node.url, "meet", http=http, options=options)
         try:
             assert isinstance(await session.join("Room"), TokenGrant)
-            seen = Collected()
+            seen = EventLog()
             session.subscribe(seen)
             # The node now shows a certificate the site CA never signed.
             trustme.CA().issue_cert("127.0.0.1").configure_cert(server_context)

@@ -1,4 +1,4 @@
-"""The one callback recorder: what a PexRTC (or its core's emit function) reported, in order.
+"""Recorders: what a PexRTC reported (:class:`Recorder`), what an Infinity session delivered (:class:`EventLog`).
 
 Pass a recorder as ``Conference(emit=recorder)``, or attach it to a
 :class:`~appliance.PexRTC` with ``Recorder(rtc)``; tests then wait for the
@@ -75,3 +75,35 @@ class Recorder:
 
     def count(self, name: str) -> int:
         return self.names().count(name)
+
+
+class EventLog:
+    """Typed Infinity events as a session or registration delivers them (``session.subscribe(log)``).
+
+    Unlike :class:`Recorder` it does not consume: ``wait_for`` returns the
+    first event so far that matches, and :attr:`events` keeps them all for
+    assertions on order and count.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def __call__(self, event: Any) -> None:
+        self.events.append(event)
+
+    def names(self) -> list[str]:
+        return [event.name or type(event).__name__ for event in self.events]
+
+    async def wait_for(self, predicate: Callable[[Any], bool], within: float = 5.0) -> Any:
+        """The first event that satisfies ``predicate``, waiting up to ``within`` s for it."""
+        try:
+            async with asyncio.timeout(within):
+                while True:
+                    for event in self.events:
+                        if predicate(event):
+                            return event
+                    await asyncio.sleep(0.005)
+        except TimeoutError:
+            raise AssertionError(
+                f"no matching event within {within:g} s; events so far: {self.names()}"
+            ) from None

@@ -15,7 +15,7 @@ import socket
 import ssl
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -367,22 +367,3 @@ def sse(event: str, data: Any, *, event_id: str | None = None) -> bytes:
         lines.append(f"id: {event_id}")
     lines.append(f"data: {json.dumps(data)}")
     return ("\n".join(lines) + "\n\n").encode()
-
-
-@dataclass
-class Collected:
-    events: list[Any] = field(default_factory=list)
-
-    def __call__(self, event: Any) -> None:
-        self.events.append(event)
-
-    def names(self) -> list[str]:
-        return [e.name for e in self.events]
-
-    async def wait_for(self, predicate: Callable[[Any], bool], limit: float = 5.0) -> Any:
-        async with asyncio.timeout(limit):
-            while True:
-                for event in self.events:
-                    if predicate(event):
-                        return event
-                await asyncio.sleep(0.005)
