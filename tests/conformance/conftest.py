@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import prepare_workdir
+from tests.support.conformance import prepare_workdir
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from .harness import (
+from tests.support.conformance import (
     CHROMIUM,
     SETUP_TIMEOUT_S,
     judge,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .harness import SETUP_TIMEOUT_S, judge, labnode, run_node, steps_in
+from tests.support.conformance import SETUP_TIMEOUT_S, judge, labnode, run_node, steps_in
 
 # The first test also pays for a first-time npm install (not part of the budget).
 pytestmark = pytest.mark.timeout(SETUP_TIMEOUT_S)

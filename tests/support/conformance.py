@@ -36,7 +36,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-SOURCES = Path(__file__).resolve().parent / "pexip"
+SOURCES = Path(__file__).resolve().parents[1] / "conformance" / "pexip"
 REPO = SOURCES.parents[2]
 WORKDIR = REPO / ".venv" / "pexip-conformance"
 CHROMIUM = "/usr/bin/chromium"
