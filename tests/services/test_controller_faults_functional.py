@@ -252,8 +252,14 @@ async def test_fault_two_rooms_with_one_name_do_not_knock_each_other_out(signall
         assert sum(second.rejoin.counts.values()) == 1
 
 
-async def _unplug_and_replug(node: LabNode, device: PluggableDevice) -> None:
-    """The device pulled out and put back mid-call: the call is kept and its media reaches the node again."""
+async def _unplug_and_replug(
+    node: LabNode, device: PluggableDevice, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The device pulled out and put back mid-call: the call is kept and its media reaches the node again.
+
+    The replug waits until the media engine has seen the capture end (its log line): a replug
+    faster than that is not reopened (docs/daemon.md, "What is not done yet").
+    """
     monitor, role = FakeMonitor(), device.role
     device.plug()
     try:
@@ -266,6 +272,7 @@ async def _unplug_and_replug(node: LabNode, device: PluggableDevice) -> None:
             monitor.push(device.udev_event("remove"))
             await watch.until_event(lambda e: isinstance(e, DevicePresence) and e.device.role is role)
             await eventually(lambda: not device.capturing)  # the capture ended, as when a read fails
+            await eventually(lambda: any(r.getMessage() == "capture source ended" for r in caplog.records))
             assert [d.present for d in room.state.devices if d.role is role] == [False]
             before = decoded_from(node, room, device.kind)
 
@@ -284,13 +291,13 @@ async def _unplug_and_replug(node: LabNode, device: PluggableDevice) -> None:
 
 @pytest.mark.media
 async def test_fault_camera_unplugged_and_replugged_keeps_the_call_and_brings_video_back(
-    media_node: LabNode, tmp_path: Path
+    media_node: LabNode, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await _unplug_and_replug(media_node, PluggableDevice(tmp_path, "video"))
+    await _unplug_and_replug(media_node, PluggableDevice(tmp_path, "video"), caplog)
 
 
 @pytest.mark.media
 async def test_fault_microphone_unplugged_and_replugged_keeps_the_call_and_brings_audio_back(
-    media_node: LabNode, tmp_path: Path
+    media_node: LabNode, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await _unplug_and_replug(media_node, PluggableDevice(tmp_path, "audio"))
+    await _unplug_and_replug(media_node, PluggableDevice(tmp_path, "audio"), caplog)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.config.profile import find_profile
 from appliance.labnode.app import LabNode
 from tests.support.notify import NotifySocket
 from tests.support.waiting import eventually
@@ -209,4 +211,22 @@ async def test_daemon_fixed_site_file_is_taken_without_a_restart(
     site.write_text(SITE.format(url=signalling_node.url))
     daemon.process.send_signal(signal.SIGHUP)
     await daemon.notify.wait_for(lambda line: line == "STATUS=in-call: meet")
+    assert await daemon.stop() == 0
+
+
+async def test_daemon_without_its_gpio_chip_says_which_key_and_still_joins(
+    signalling_node: LabNode, tmp_path: Path, start_daemon
+) -> None:
+    if importlib.util.find_spec("lgpio") is not None:
+        pytest.skip("lgpio is installed here: the Pi 5's GPIO chip may really open")
+    # the Pi 5 profile's pin factory on a machine without its GPIO chip
+    profile = tmp_path / "no-gpio-chip.toml"
+    text = find_profile("ci-virtual").read_text()
+    profile.write_text(text.replace('pin_factory = "mock"', 'pin_factory = "lgpio"'))
+    site = SITE.format(url=signalling_node.url).replace('profile = "ci-virtual"', f'profile = "{profile}"')
+    daemon = await start_daemon(_site(tmp_path, site))
+    await daemon.notify.wait_for(lambda line: line == "READY=1")
+    problem = await daemon.notify.wait_for(lambda line: "[gpio] pin_factory = 'lgpio'" in line)
+    assert problem.startswith("STATUS=") and "the button panel cannot be used" in problem
+    await daemon.notify.wait_for(lambda line: line == "STATUS=in-call: meet")  # the room works on
     assert await daemon.stop() == 0
