@@ -112,6 +112,9 @@ class KioskModel:
         self.in_call_since: float | None = None
         self.pin_sent = False  # a PIN was typed and sent: asked again means it was wrong
         self.pin_rejected = False
+        # presence by device role, newest word wins: a DevicePresence event, or a state whose
+        # entry for that device changed (the controller may say either first, or only one)
+        self.presence: dict[DeviceRole, bool] = {d.role: d.present for d in self.state.devices}
         self.visited: list[str] = []
         self.changed = True
         self._note_screen()
@@ -121,6 +124,10 @@ class KioskModel:
         if state is self.state:
             return
         old_screen = self.screen
+        before = {d.role: d for d in self.state.devices}
+        for device in state.devices:
+            if before.get(device.role) != device:
+                self.presence[device.role] = device.present
         if state.call is CallState.IN_CALL and self.state.call is not CallState.IN_CALL:
             self.in_call_since = now
         self.state = state
@@ -155,6 +162,8 @@ class KioskModel:
             case MutedByHost(muted=False):
                 self.toast(ToastKind.INFO, _("A Host unmuted this room's microphone"), now)
             case DevicePresence(device=device):
+                self.presence[device.role] = device.present
+                self._note_screen()
                 name = _(DEVICE_NAMES[device.role])
                 if device.present:
                     self.toast(ToastKind.INFO, _("{device} is back").format(device=name), now)
@@ -257,8 +266,10 @@ class KioskModel:
 
     @property
     def missing_devices(self) -> tuple[str, ...]:
-        """Device roles that are absent now, in the profile's order."""
-        return tuple(DEVICE_NAMES[d.role] for d in self.state.devices if not d.present)
+        """Devices absent now (the state's order, then devices only events spoke of)."""
+        roles = [d.role for d in self.state.devices]
+        roles += [role for role in self.presence if role not in roles]
+        return tuple(DEVICE_NAMES[role] for role in roles if not self.presence.get(role, True))
 
     def _note_screen(self) -> None:
         self._visit(str(self.screen))

@@ -159,3 +159,17 @@ def test_model_first_pin_request_is_not_a_rejection() -> None:
     model = KioskModel(RoomState(call=CallState.JOINING))
     model.apply_state(RoomState(call=CallState.PIN_REQUIRED), 1.0)
     assert not model.pin_rejected
+
+
+def test_model_unplugged_device_event_alone_shows_the_notice() -> None:
+    model = KioskModel(RoomState(call=CallState.IN_CALL))
+    model.apply_event(DevicePresence(DeviceStatus(DeviceRole.MICROPHONE, False)), 1.0, _)
+    assert model.missing_devices == ("Microphone",)
+    assert "device-notice" in model.visited
+
+
+def test_model_device_back_clears_the_notice_the_state_raised() -> None:
+    model = KioskModel(RoomState(call=CallState.IN_CALL, devices=(DeviceStatus(DeviceRole.CAMERA, False),)))
+    model.apply_event(DevicePresence(DeviceStatus(DeviceRole.CAMERA, True)), 2.0, _)
+    assert model.missing_devices == ()
+    assert model.toasts[-1].text == "Camera is back"
