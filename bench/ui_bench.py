@@ -6,7 +6,10 @@
 (c) the display paths side by side: what putting one new picture on screen costs in each
 (d) the appliance next to a browser kiosk: headless Chromium running Pexip's web client (as
     tests/conformance bundles it) in the same call on the same lab node; PSS of each process tree
-    and CPU over the same window (targets: <= 0.15 of the memory, <= 0.5 of the CPU)
+    and CPU over the same window (targets: <= 0.15 of the memory, <= 0.5 of the CPU). Like for
+    like: both send a 640x360 15 fps test picture in H.264 and a tone, both receive the node's
+    same 640x360 15 fps H.264 mix and show it on a 1280x720 screen (bench/browser_kiosk.mjs,
+    bench/browser_match.toml); what each sends and receives is printed from the node's side.
 
 ``python -m bench --only ui`` (about 2 min); ``-- --long`` for more pairs and a longer window.
 """
@@ -45,6 +48,7 @@ from bench.media_bench import _timed, clip_frames, decode_raw, receive_pipeline,
 OUTPUT = (1920, 1080)
 REPO = Path(__file__).resolve().parent.parent
 BROWSER_SCRIPT = REPO / "bench" / "browser_kiosk.mjs"
+MATCHED_PROFILE = REPO / "bench" / "browser_match.toml"  # the browser's fake devices, for the appliance
 UI_CHANGES_EVERY = 30  # frames: the status bar's clock moves once a second at 30 fps
 
 
@@ -272,7 +276,10 @@ async def _browser_and_appliance(workdir: Path, window_s: float, errors: Any) ->
             node.url,
             "--seconds",
             str(window_s + 30),
-            env=dict(os.environ, SDL_VIDEODRIVER="dummy"),
+            "--profile",
+            str(MATCHED_PROFILE),
+            # this tree's appliance, not whichever tree the venv's editable install points at
+            env=dict(os.environ, SDL_VIDEODRIVER="dummy", PYTHONPATH=_python_path()),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
@@ -292,7 +299,10 @@ async def _browser_and_appliance(workdir: Path, window_s: float, errors: Any) ->
                         reason = (line[:500] + errors.read()[-300:]).decode(errors="replace")
                         print(f"    the browser did not join; not measured: {reason}")
                         return
+            browser_stats: list[str] = []
+            reader = asyncio.create_task(_keep_stats(browser.stdout, browser_stats))
             await asyncio.sleep(8.0)  # both settled in the call
+            received0 = _node_frames(node)
             browser_procs = tree(psutil.Process(browser.pid), "chrom")
             appliance_procs = tree(psutil.Process(appliance.pid))
             cpu0 = cpu_s(browser_procs), cpu_s(appliance_procs)
@@ -303,6 +313,7 @@ async def _browser_and_appliance(workdir: Path, window_s: float, errors: Any) ->
                 pss[1].append(pss_mib(tree(psutil.Process(appliance.pid))))
                 await asyncio.sleep(1.0)
             elapsed = time.monotonic() - started
+            received1 = _node_frames(node)
             cpu = [
                 (cpu_s(procs) - before) / elapsed
                 for procs, before in zip((browser_procs, appliance_procs), cpu0, strict=True)
@@ -317,6 +328,12 @@ async def _browser_and_appliance(workdir: Path, window_s: float, errors: Any) ->
                 f"    appliance / browser: memory {a_pss / b_pss:.2f} (target <= 0.15), "
                 f"CPU {cpu[1] / cpu[0]:.2f} (target <= 0.5)"
             )
+            for name, (codecs, frames) in sorted(received1.items()):
+                sent_fps = (frames - received0.get(name, ("", frames))[1]) / elapsed
+                print(f"    node side, {name}: codecs {codecs}; video it sent {sent_fps:.1f} fps")
+            reader.cancel()
+            if browser_stats:
+                print(f"    browser's own view: {browser_stats[-1]}")
         finally:
             for proc in (browser, appliance):
                 with contextlib.suppress(ProcessLookupError):
@@ -326,12 +343,37 @@ async def _browser_and_appliance(workdir: Path, window_s: float, errors: Any) ->
                     await asyncio.wait_for(proc.wait(), 15)
 
 
+async def _keep_stats(stream: asyncio.StreamReader, into: list[str]) -> None:
+    """Keep the browser's "stats {json}" lines (what it sends and shows)."""
+    while line := await stream.readline():
+        if line.startswith(b"stats "):
+            into.append(line[6:].decode(errors="replace").strip())
+
+
+def _node_frames(node: Any) -> dict[str, tuple[str, int]]:
+    """Per participant in meet: the codecs negotiated and the video frames the node decoded from it."""
+    conference = node.conference("meet")
+    hub = conference.hub
+    found: dict[str, tuple[str, int]] = {}
+    for call in getattr(hub, "_calls", {}).values():  # the lab node's own bookkeeping, read in-process
+        member = conference.members.get(call.participant_uuid)
+        name = member.participant.display_name if member is not None else call.participant_uuid[:8]
+        stats = call.statistics()
+        codecs = ",".join(sorted({c.split("/")[-1] for c in stats["codecs"].values()}))
+        found[name] = (codecs, int(stats["frames_decoded"].get("video", 0)))
+    return found
+
+
 def _draw_still(kiosk: KioskDraw, target: pygame.Surface) -> None:
     kiosk.view.draw_ui(target, kiosk.model, 0.0, datetime.datetime.now())
 
 
 def _copy(source: Path, target: Path) -> None:
     target.write_bytes(source.read_bytes())
+
+
+def _python_path() -> str:
+    return os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
 
 
 def _node_env() -> dict[str, str]:
@@ -344,6 +386,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench ui", description=__doc__.splitlines()[0])
     parser.add_argument("--long", action="store_true", help="more pairs and a longer window")
     parser.add_argument("--no-browser", action="store_true", help="skip (d)")
+    parser.add_argument("--browser-only", action="store_true", help="only (d)")
     args = parser.parse_args(argv)
     pairs, frames, window = (7, 240, 30.0) if args.long else (3, 120, 15.0)
     selection = install_codecs()
@@ -351,8 +394,9 @@ def main(argv: list[str]) -> int:
         f"decoder {selection.h264_decoder.name}; output {OUTPUT[0]}x{OUTPUT[1]}; "
         f"SDL {os.environ['SDL_VIDEODRIVER']}"
     )
-    bench_receive_draw(pairs, frames)
-    bench_paths(30)
+    if not args.browser_only:
+        bench_receive_draw(pairs, frames)
+        bench_paths(30)
     if not args.no_browser:
         asyncio.run(bench_browser(window))
     return 0

@@ -23,7 +23,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.config.profile import load_profile
 from appliance.config.site import ConferenceConfig, JoinPolicy, NodeConfig, RejoinPolicy, SiteConfig
@@ -35,13 +35,16 @@ from appliance.infinity.registration import (
     RegistrationCredentials,
     RegistrationLost,
 )
-from appliance.labnode.app import LabNode
-from appliance.labnode.state.registrar import ROOM_1_PASSWORD
 from appliance.log import get_logger
 from appliance.media.ice import use_host_addresses
 from appliance.services import room_api as api
 from appliance.services.controller import RoomController
 from appliance.services.pictures import SlotPictures
+
+if TYPE_CHECKING:
+    # imported where a node is started: a demo joining another node (``--node``, the ui
+    # bench's like-for-like run) is the product alone, without the lab node's web server
+    from appliance.labnode.app import LabNode
 
 log = get_logger(__name__)
 
@@ -317,6 +320,8 @@ async def demo_stage(options: DemoOptions) -> AsyncIterator[DemoStage]:
     async with contextlib.AsyncExitStack() as stack:
         node: LabNode | None = None
         if options.node_url is None:
+            from appliance.labnode.app import LabNode
+
             # Node and appliance share this machine: keep ICE on loopback.
             use_host_addresses(["127.0.0.1"])
             node = await stack.enter_async_context(LabNode(host="127.0.0.1", port=0, bots=options.bots))
@@ -335,6 +340,8 @@ async def demo_stage(options: DemoOptions) -> AsyncIterator[DemoStage]:
 
 async def _register(stack: contextlib.AsyncExitStack, node_url: str, summary: DemoSummary) -> None:
     """Register the lab node's ``room-1`` for the demo's length; ``summary.registered`` follows it."""
+    from appliance.labnode.state.registrar import ROOM_1_PASSWORD
+
     registration = Registration(node_url, "room-1", RegistrationCredentials("room-1", ROOM_1_PASSWORD))
 
     def follow(event: Event) -> None:
