@@ -226,7 +226,7 @@ def browser_workdir() -> Path | None:
     """Pexip's packages as the conformance tests install them (npm ci), or None with the reason printed."""
     sys.path.insert(0, str(REPO))
     try:
-        from tests.conformance import harness
+        from tests.support import conformance as harness
 
         return harness.prepare_workdir()
     except BaseException as exc:  # pytest.skip/fail raise their own BaseExceptions
@@ -377,7 +377,7 @@ def _python_path() -> str:
 
 
 def _node_env() -> dict[str, str]:
-    from tests.conformance import harness
+    from tests.support import conformance as harness
 
     return harness.node_env()
 
