@@ -185,6 +185,7 @@ class KioskThread:
                 self_pending = self_pending or "self" in fresh
                 due = bool(fresh - {"self"}) or (self_pending and now - last_draw >= SELF_VIEW_PERIOD_S)
                 if due or model.changed or not self._screenshots.empty():
+                    new_picture = bool(fresh) or self_pending  # a waiting self-view picture counts
                     self_pending = False
                     last_draw = now
                     ui_changed = model.changed
@@ -198,7 +199,7 @@ class KioskThread:
                         buttons[:] = view.draw_ui(target, _model, _now, self._wall())
 
                     display.present(places, pictures, draw, ui_changed)
-                    self._account(started, period_ms, bool(fresh) and bool(places))
+                    self._account(started, period_ms, new_picture and bool(places))
                     self._write_screenshots(display)
                     self.visited = list(model.visited)
                     self.screen_shown = str(model.screen)

@@ -83,3 +83,12 @@ async def test_kiosk_run_ends_when_the_window_is_closed() -> None:
     pygame.event.post(pygame.event.Event(pygame.QUIT))
     await asyncio.wait_for(task, 10)
     assert kiosk.thread.error is None
+
+
+async def test_kiosk_draws_a_self_view_picture_that_comes_alone(running) -> None:
+    room, kiosk = running
+    room.set_state(call=CallState.IN_CALL)
+    await _until(lambda: "in-call" in kiosk.thread.visited)
+    shown = kiosk.thread.stats.pictures_shown
+    room.pictures.pictures["self"] = self_picture()  # no far-end picture follows it
+    await _until(lambda: kiosk.thread.stats.pictures_shown > shown)
