@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the SD-card image: mmdebstrap root + overlay + wheels venv, genimage disk, RAUC bundle, SBOM.
+"""Build the SD-card image: mmdebstrap root + overlay + wheels venv, sfdisk disk, RAUC bundle, SBOM.
 
     python3 image/build.py [--out DIR] [--cache DIR] [--stage base|root|all]
 
@@ -13,9 +13,9 @@ The stages, each cached or cheap (see image/README.md for the why of each):
          the pinned aarch64 wheels (pip run from its own wheel by the target's
          Python under qemu-user: nothing is compiled, pip is not left in the image).
 3. disk  boot FAT (firmware, slot a/ and b/ kernels via os_prefix), root A, root B,
-         data; genimage assembles the partitioned image; xz compresses it.
+         data; sfdisk lays out the partitions and dd places them; xz compresses it.
 4. bundle a signed RAUC bundle of the same root (the update that image-test installs).
-5. sbom  CycloneDX 1.5 JSON: every Debian package and every wheel with its version.
+5. sbom  CycloneDX 1.6 JSON: every Debian package and every wheel with its version.
 
 Standard library only; runs as root (chroot, ownership), which .ci/bootstrap.py checks.
 """
@@ -636,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
     bundle = build_bundle(work / "parts" / "root.ext4", out, f"appliance-{version}", version, cert, key)
     times["bundle_s"] = time.monotonic() - mark
     mark = time.monotonic()
-    sbom_file = sbom.write(root, out / f"appliance-{version}.cdx.json", version, args.cache)
+    sbom_file = sbom.write(root, out / f"appliance-{version}.cdx.json", version, args.cache, epoch)
     times["sbom_s"] = time.monotonic() - mark
     xz = None
     if not args.no_compress:

@@ -11,6 +11,7 @@ a ``pkg:deb/debian/...`` purl; packages built on the host from source
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import venv
@@ -72,11 +73,24 @@ def _dist_infos(root: Path) -> dict[str, str]:
     return found
 
 
-def write(root: Path, dest: Path, version: str, cache: Path) -> Path:
+def write(root: Path, dest: Path, version: str, cache: Path, epoch: int) -> Path:
+    """The SBOM at ``dest``; ``--output-reproducible`` with SOURCE_DATE_EPOCH: same inputs, same bytes."""
     wheels_bom = dest.with_suffix(".wheels.json")
     subprocess.run(
-        [str(_tool(cache)), "requirements", str(LOCK), "--of", "JSON", "--sv", "1.6", "-o", str(wheels_bom)],
+        [
+            str(_tool(cache)),
+            "requirements",
+            str(LOCK),
+            "--of",
+            "JSON",
+            "--sv",
+            "1.6",
+            "--output-reproducible",
+            "-o",
+            str(wheels_bom),
+        ],
         check=True,
+        env=dict(os.environ, SOURCE_DATE_EPOCH=str(epoch)),
     )
     bom = json.loads(wheels_bom.read_text())
     wheels_bom.unlink()
