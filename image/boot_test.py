@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -159,21 +160,27 @@ def boot(card: Card, work: Path, update_disk: Path | None, label: str) -> dict[s
         ) as proc,
     ):
         assert proc.stdout is not None
+        # A guest that hangs silently prints nothing: the timer, not the next line, ends it.
+        timer = threading.Timer(BOOT_TIMEOUT_S, proc.kill)
+        timer.start()
         try:
             for line in proc.stdout:
                 log.write(line)
+                log.flush()
                 if "IMAGE-TEST " in line:
                     key, _, value = line.split("IMAGE-TEST ", 1)[1].strip().partition(" ")
                     report[key] = value
                     report[f"{key}_host_s"] = f"{time.monotonic() - started:.1f}"
                     say(f"  {key}: {value}")
-                if time.monotonic() - started > BOOT_TIMEOUT_S:
-                    proc.kill()
-                    report["timeout"] = str(BOOT_TIMEOUT_S)
-                    break
         finally:
+            timer.cancel()
             if proc.poll() is None:
                 proc.wait(timeout=60)
+        if time.monotonic() - started >= BOOT_TIMEOUT_S:
+            report["timeout"] = str(BOOT_TIMEOUT_S)
+            say(f"boot {label}: TIMEOUT after {BOOT_TIMEOUT_S} s; last serial lines:")
+            for tail in log_path.read_text(errors="replace").splitlines()[-15:]:
+                say(f"  | {tail}")
     report["wall_s"] = f"{time.monotonic() - started:.1f}"
     say(f"boot {label}: guest stopped after {report['wall_s']} s (serial log {log_path})")
     return report
@@ -214,6 +221,16 @@ def build_cache() -> Path:
     import os
 
     return Path(os.environ.get("IMAGE_CACHE", "/work/image-cache"))
+
+
+def record(figures: dict[str, object], label: str, report: dict[str, str]) -> None:
+    """One boot's measured times: wall time, kernel start to READY, the bundle's install time."""
+    figures[f"{label}_wall_s"] = float(report["wall_s"])
+    ready = report.get("ready", "").split()
+    if len(ready) == 2 and ready[0] == "active":
+        figures[f"{label}_kernel_to_ready_s"] = round(int(ready[1]) / 1e6, 1)
+    if "install-s" in report:
+        figures[f"{label}_install_s"] = float(report["install-s"])
 
 
 def check(results: list[tuple[str, bool, str]], name: str, ok: bool, detail: str) -> bool:
@@ -306,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         check(results, "joins the lab node's meeting with media", call[0] == "joined", first.get("call", "?"))
     else:
         check(results, "READY", False, f"appliance.service ended {first.get('ready')}")
-    figures["boot1_wall_s"] = float(first["wall_s"])
+    record(figures, "boot1", first)
 
     if not args.quick:
         check(
@@ -320,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             broken_disk = update_disk(broken, work / "update-broken.img")
             card.write("image-test-install", "install\n")
             second = boot(card, work, broken_disk, "2-slotB-tryboot")
+            record(figures, "boot2", second)
             committed = Card.prefix(card.read("config.txt") or "")
             check(
                 results,
@@ -330,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             if second.get("install") == "ok":
                 third = boot(card, work, None, "3-slotA-broken-tryboot")
+                record(figures, "boot3", third)
                 check(
                     results,
                     "broken update does not reach READY",
@@ -337,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"appliance.service {third.get('ready')}",
                 )
                 fourth = boot(card, work, None, "4-fallback")
+                record(figures, "boot4", fourth)
                 check(
                     results,
                     "falls back to the committed slot",

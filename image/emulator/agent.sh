@@ -41,7 +41,9 @@ if [ -e /boot/firmware/image-test-install ]; then
     rm -f /boot/firmware/image-test-install
     mkdir -p /run/update
     mount -o ro /dev/vdb /run/update
+    t0=$(cut -d' ' -f1 /proc/uptime)
     if rauc install /run/update/update.raucb > /run/rauc-install.log 2>&1; then
+        say install-s "$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')"
         say install ok
         sync
         /usr/lib/appliance/reboot-tryboot
