@@ -566,7 +566,7 @@ def signing_material(cache: Path, cert: Path | None, key: Path | None) -> tuple[
 
 def build_bundle(root_ext4: Path, out: Path, name: str, version: str, cert: Path, key: Path) -> Path:
     """A signed RAUC bundle (verity format) of a root slot image, with the boot-files hook."""
-    staging = out.parent / "work" / f"bundle-{name}"
+    staging = out / f"bundle-{name}.staging"  # beside the bundle (inside out/, not the source tree)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
