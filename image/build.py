@@ -278,7 +278,11 @@ def fetch_wheels(cache: Path, dest: Path) -> list[Path]:
             f"pip=={PIP_VERSION}",
         ]
     )
+    scratch = ROOT / "build"  # setuptools' scratch folder; left behind it confuses ruff's import order
+    had_scratch = scratch.exists()
     run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(local), str(ROOT)])
+    if not had_scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
     return sorted(local.glob("*.whl"))
 
 
