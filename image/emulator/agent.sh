@@ -26,10 +26,16 @@ while [ "$i" -lt 600 ]; do
     [ "$state" = active ] || [ "$state" = failed ] && break
     if [ "$(systemctl show -p LoadState --value appliance.service)" = not-found ]; then state=not-found; break; fi
     if [ "$(systemctl show -p ActiveState --value appliance-site.service)" = failed ]; then state=site-failed; break; fi
+    # every minute: what systemd is still waiting for (in the serial log, for a slow or stuck boot)
+    [ $((i % 60)) = 59 ] && say waiting "$(systemctl list-jobs --no-legend 2>&1 | awk '{ print $2 "/" $4 }' | tr '\n' ' ')"
     sleep 1; i=$((i + 1))
 done
 say ready "$state $(systemctl show -p ActiveEnterTimestampMonotonic --value appliance.service)"
 [ "$state" = site-failed ] && say site-error "$(journalctl -b -u appliance-site.service -o cat | tail -n 3 | tr '\n' ' ')"
+if [ "$state" != active ]; then
+    say jobs "$(systemctl list-jobs --no-legend 2>&1 | awk '{ print $2 "/" $4 }' | tr '\n' ' ')"
+    say journal "$(journalctl -b -u appliance-site.service -u appliance.service -o cat | tail -n 6 | tr '\n' ' ')"
+fi
 if [ "$state" = active ]; then
     say call "$($py /boot/firmware/image-test-observer.py 'Emulated room' 300 2>&1 | tail -n 1)"
 fi
