@@ -129,6 +129,10 @@ def boot(card: Card, work: Path, update_disk: Path | None, label: str) -> dict[s
     cmdline += [
         "console=ttyAMA0",
         'systemd.run="/bin/sh /boot/firmware/image-test-agent.sh"',
+        # systemd.run= alone makes its command the default target: the room's units would never
+        # start. The normal target, with the agent wanted by it, is a normal boot plus the agent.
+        "systemd.unit=multi-user.target",
+        "systemd.wants=kernel-command-line.service",
         "systemd.run_success_action=none",
         "systemd.run_failure_action=none",
     ]
