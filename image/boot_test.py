@@ -275,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     good_disk = update_disk(Path(summary["bundle"]), work / "update-good.img")
-    card.write("image-test-install", "install\n")
+    if not args.quick:
+        card.write("image-test-install", "install\n")
     first = boot(card, work, None if args.quick else good_disk, "1-slotA")
     ready = first.get("ready", "missing").split()
     check(

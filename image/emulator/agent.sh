@@ -38,6 +38,8 @@ if [ "$state" != active ]; then
 fi
 if [ "$state" = active ]; then
     say call "$($py /boot/firmware/image-test-observer.py 'Emulated room' 300 2>&1 | tail -n 1)"
+    say labnode "$(tail -n 8 /run/labnode.log | tr '\n' ' ')"
+    say appliance-log "$(journalctl -b -u appliance.service -o cat | tail -n 6 | tr '\n' ' ')"
 fi
 # wait for the update guard's verdict on this boot
 while [ "$(systemctl show -p ActiveState --value appliance-update-guard.service)" = active ]; do sleep 2; done
