@@ -10,7 +10,7 @@ admission parses ``request_token`` bodies with them.
 What a body may hold is bounded here, in one place (docs/labnode.md,
 "Limits"): how deep it nests, how long any one string is, how long each
 named field is, and that its text can be written as UTF-8. A lone UTF-16
-surrogate (JSON ``"\ud800"``) parses but cannot be encoded; let in, it
+surrogate (JSON ``"\\ud800"``) parses but cannot be encoded; let in, it
 would break every event stream it is broadcast to, so it is refused at
 the door with the rest.
 """
